@@ -206,12 +206,16 @@ class CertificateAuth(_MsalAuth):
     def _check_key_and_certificate(self, key, certificate):
         try:
             from cryptography import x509
+            from cryptography.exceptions import UnsupportedAlgorithm
             from cryptography.hazmat.primitives import serialization
         except ImportError:  # msal depends on cryptography, so this is only a partial install
             return
         password = self.password.encode("utf-8") if self.password else None
         try:
-            serialization.load_pem_private_key(key.encode("ascii"), password=password)
+            private_key = serialization.load_pem_private_key(key.encode("ascii"), password=password)
+        except UnsupportedAlgorithm:
+            raise InvalidInputError("Invalid client_certificate_path '%s': the private key type is not supported; "
+                                    "use an RSA key." % self.path)
         except TypeError:
             if password is None:
                 raise InvalidInputError("Missing client_certificate_password: the private key in '%s' is encrypted."
@@ -221,7 +225,15 @@ class CertificateAuth(_MsalAuth):
         except ValueError:
             raise InvalidInputError("Failed to read the private key in '%s': the client_certificate_password is wrong, "
                                     "or the key is damaged." % self.path)
-        parsed = x509.load_pem_x509_certificate(certificate.encode("ascii"))
+        try:
+            parsed = x509.load_pem_x509_certificate(certificate.encode("ascii"))
+        except ValueError:
+            raise InvalidInputError("Invalid client_certificate_path '%s': the PEM certificate in the file is damaged "
+                                    "and cannot be read." % self.path)
+        public_format = (serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        if parsed.public_key().public_bytes(*public_format) != private_key.public_key().public_bytes(*public_format):
+            raise InvalidInputError("Invalid client_certificate_path '%s': the private key does not belong to the "
+                                    "certificate in the same file." % self.path)
         not_after = getattr(parsed, "not_valid_after_utc", None)
         if not_after is None:
             not_after = parsed.not_valid_after.replace(tzinfo=_UTC)

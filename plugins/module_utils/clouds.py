@@ -90,7 +90,7 @@ class Endpoints(object):
         validation. That cannot work for a private or local endpoint, so the step is skipped
         for those.
         """
-        return self.login_host in KNOWN_LOGIN_HOSTS
+        return urlsplit(self.login_url).hostname in KNOWN_LOGIN_HOSTS
 
     def authority(self, tenant_id):
         return "%s/%s" % (self.login_url, tenant_id)

@@ -156,12 +156,13 @@ class GraphClient(object):
     """Sends requests to one Graph endpoint with a bearer token.
 
     ``token_provider`` is an object with ``get_token()`` and ``invalidate()``. When Graph
-    reports an expired token, the client requests a new one once. ``sleep``, ``clock`` and
+    reports an expired token, the client requests a new one once. ``sleep``, ``clock`` (wall
+    time in seconds since the epoch, for a ``Retry-After`` date) and
     ``jitter`` are injectable so retry timing can be tested without waiting.
     """
 
     def __init__(self, endpoints, token_provider, session, timeout=30, log=None,
-                 max_retries=DEFAULT_MAX_RETRIES, sleep=time.sleep, clock=time.monotonic, jitter=random.random):
+                 max_retries=DEFAULT_MAX_RETRIES, sleep=time.sleep, clock=time.time, jitter=random.random):
         self.endpoints = endpoints
         self.token_provider = token_provider
         self.session = session
@@ -172,6 +173,10 @@ class GraphClient(object):
         self.clock = clock
         self.jitter = jitter
         self.request_count = 0
+        # True when an earlier attempt of the last request() got 503 or 504. The service may
+        # have carried out such an attempt anyway, so "already done" on the retry of a write
+        # is not proof that someone else made the change. A 429 attempt was not carried out.
+        self.last_request_ambiguous = False
 
     def url(self, *segments):
         """Build an absolute Graph URL from raw path segments, each percent-encoded."""
@@ -188,9 +193,11 @@ class GraphClient(object):
         waited = 0.0
         attempt = 0
         renewed_token = False
+        self.last_request_ambiguous = False
         while True:
             response = self._send(method, full_url, body, operation)
-            if response.status_code < 400:
+            # A 3xx is a failure too: redirects are not followed, so nothing was done.
+            if response.status_code < 300:
                 return response
 
             error = _error_from_response(operation, method, full_url, response)
@@ -208,6 +215,8 @@ class GraphClient(object):
                 raise error
             attempt += 1
             waited += delay
+            if response.status_code != 429:
+                self.last_request_ambiguous = True
             self.log("Graph answered HTTP %s to %s %s (request-id %s); retry %d of %d in %.2f s."
                      % (response.status_code, method, url, error.request_id, attempt, self.max_retries, delay))
             self.sleep(delay)
@@ -237,7 +246,7 @@ class GraphClient(object):
                              % (self.endpoints.graph_host, _shorten(str(exc), 300)))
 
     def _retry_delay(self, response, attempt):
-        delay = parse_retry_after(response.headers.get("Retry-After"))
+        delay = parse_retry_after(response.headers.get("Retry-After"), now=self.clock())
         if delay is None:
             # No hint from Graph: exponential back-off from 1 s, with jitter so that
             # parallel jobs throttled together do not come back together.

@@ -113,7 +113,9 @@ def apply_plan(client, organization, sponsor_type, plan):
     """Send the plan's writes: additions first, so the list is never emptier than needed.
 
     Returns ``(added, removed)``, the object ids Graph changed. A sponsor that someone
-    else added or removed in the meantime is skipped: not a failure, not a change. Any
+    else added or removed in the meantime is skipped: not a failure, not a change. When
+    Graph reports that on a retry after 503 or 504, the write is counted as done, because
+    the earlier attempt may have taken effect. Any
     other failure raises PartialChangeError carrying what was already changed.
     """
     collection_url = _sponsor_collection_url(client, organization["id"], sponsor_type)
@@ -126,10 +128,15 @@ def apply_plan(client, organization, sponsor_type, plan):
         try:
             client.post_json(collection_url + "/$ref", operation, body)
         except GraphError as error:
-            if _already_there(error):
-                client.log("Skipped: %s is already a %s sponsor (HTTP %s)." % (sponsor.id, sponsor_type, error.status))
+            if not _already_there(error):
+                raise PartialChangeError(error, added, removed)
+            if not client.last_request_ambiguous:
+                client.log("Skipped: %s was already among the %s sponsors (HTTP %s)."
+                           % (sponsor.id, sponsor_type, error.status))
                 continue
-            raise PartialChangeError(error, added, removed)
+            # An earlier attempt got 503 or 504 and may have added the sponsor after all.
+            client.log("Counted as added: %s was among the %s sponsors when a retried add reached Graph."
+                       % (sponsor.id, sponsor_type))
         added.append(sponsor.id)
 
     for sponsor in plan.to_remove:
@@ -138,11 +145,14 @@ def apply_plan(client, organization, sponsor_type, plan):
         try:
             client.delete(_member_url(client, organization["id"], sponsor_type, sponsor.id) + "/$ref", operation)
         except GraphError as error:
-            if _already_gone(error):
-                client.log("Skipped: %s is no longer a %s sponsor (HTTP %s)." % (sponsor.id, sponsor_type,
-                                                                                 error.status))
+            if not _already_gone(error):
+                raise PartialChangeError(error, added, removed)
+            if not client.last_request_ambiguous:
+                client.log("Skipped: %s was no longer among the %s sponsors (HTTP %s)."
+                           % (sponsor.id, sponsor_type, error.status))
                 continue
-            raise PartialChangeError(error, added, removed)
+            client.log("Counted as removed: %s was gone from the %s sponsors when a retried remove reached Graph."
+                       % (sponsor.id, sponsor_type))
         removed.append(sponsor.id)
     return added, removed
 

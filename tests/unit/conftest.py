@@ -1,0 +1,20 @@
+# Copyright: Contributors to the entra.governance collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared set-up for the unit tests."""
+
+import os
+
+import pytest
+
+# Variables that select credentials, tenants or CA files. A CI job or an execution
+# environment may set any of them, and the code under test reads them.
+READ_FROM_ENVIRONMENT = ("AZURE_", "ARM_", "IDENTITY_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """Remove the variables the code reads, so each test sets exactly the ones it needs."""
+    for name in list(os.environ):
+        if name.startswith(READ_FROM_ENVIRONMENT):
+            monkeypatch.delenv(name)

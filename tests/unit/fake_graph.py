@@ -1,0 +1,326 @@
+# Copyright: Contributors to the entra.governance collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Fakes at the HTTP boundary for the unit tests: responses, a session, a token provider and a small Graph.
+
+Nothing here opens a socket. The URLs point at 127.0.0.1 only so that a fake that
+leaked into a real request would go nowhere.
+"""
+
+import json
+import re
+from http.client import responses as HTTP_REASONS
+from urllib.parse import unquote, urlsplit
+
+import requests
+from ansible_collections.entra.governance.plugins.module_utils.clouds import Endpoints
+from ansible_collections.entra.governance.plugins.module_utils.graph import GraphClient
+
+LOGIN_URL = "https://127.0.0.1:8443"
+GRAPH_URL = "https://127.0.0.1:9443"
+API_ROOT = GRAPH_URL + "/v1.0"
+ORGANIZATIONS_URL = API_ROOT + "/identityGovernance/entitlementManagement/connectedOrganizations"
+ORGANIZATIONS_PATH = ["identityGovernance", "entitlementManagement", "connectedOrganizations"]
+
+USER_TYPE = "#microsoft.graph.user"
+GROUP_TYPE = "#microsoft.graph.group"
+SERVICE_PRINCIPAL_TYPE = "#microsoft.graph.servicePrincipal"
+
+
+def make_response(status, body=None, text=None, headers=None):
+    """Build a real ``requests.Response``: ``body`` is sent as JSON, ``text`` as it is."""
+    response = requests.Response()
+    response.status_code = status
+    response.reason = HTTP_REASONS.get(status, "")
+    response.encoding = "utf-8"
+    if body is not None:
+        response._content = json.dumps(body).encode("utf-8")
+        response.headers["Content-Type"] = "application/json"
+    elif text is not None:
+        response._content = text.encode("utf-8")
+    else:
+        response._content = b""
+    response.headers.update(headers or {})
+    return response
+
+
+def error_response(
+    status, code, message, request_id="11111111-2222-3333-4444-555555555555", date="2024-05-06T07:08:09", headers=None
+):
+    """Build a failed response carrying Graph's error envelope."""
+    body = {"error": {"code": code, "message": message, "innerError": {"request-id": request_id, "date": date}}}
+    return make_response(status, body=body, headers=headers)
+
+
+class SentRequest:
+    """One request the code under test sent: method, URL, decoded path and query, headers and JSON body."""
+
+    def __init__(self, method, url, kwargs):
+        self.method = method
+        self.url = url
+        self.kwargs = kwargs
+        self.headers = kwargs.get("headers") or {}
+        data = kwargs.get("data")
+        self.body = json.loads(data) if data else None
+        parts = urlsplit(url)
+        self.raw_query = parts.query
+        self.query = {
+            name: unquote(value) for name, value in (pair.split("=", 1) for pair in parts.query.split("&") if pair)
+        }
+        self.segments = [unquote(segment) for segment in parts.path.split("/") if segment]
+
+
+class FakeSession:
+    """Stand-in for ``requests.Session`` that records each request and returns a canned response.
+
+    The response comes from ``handler(sent_request)`` when a handler is given, otherwise from
+    the ``responses`` queue in order. An exception in the queue is raised instead.
+    """
+
+    def __init__(self, responses=(), handler=None):
+        self.responses = list(responses)
+        self.handler = handler
+        self.sent = []
+
+    def request(self, method, url, **kwargs):
+        sent = SentRequest(method, url, kwargs)
+        self.sent.append(sent)
+        if self.handler is not None:
+            return self.handler(sent)
+        if not self.responses:
+            raise AssertionError(f"unexpected request {method} {url}")
+        answer = self.responses.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def writes(self):
+        """Return the requests that change something: every POST, PATCH, PUT and DELETE but the getByIds query."""
+        return [
+            sent
+            for sent in self.sent
+            if sent.method in ("POST", "PATCH", "PUT", "DELETE") and sent.segments[-1] != "getByIds"
+        ]
+
+
+class FakeTokenProvider:
+    """A token provider whose token changes each time it is invalidated."""
+
+    def __init__(self):
+        self.generation = 1
+        self.invalidations = 0
+
+    def get_token(self):
+        return f"token-{self.generation}"
+
+    def invalidate(self):
+        self.invalidations += 1
+        self.generation += 1
+
+
+class Recorder:
+    """A callable that stores its arguments, used as ``sleep`` and ``log``."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, value):
+        self.calls.append(value)
+
+
+def make_client(session, api_version="v1.0", jitter=0.5, **kwargs):
+    """Build a GraphClient on the fake endpoints, with recorded sleeps (``client.sleep.calls``) and log."""
+    endpoints = Endpoints("public", LOGIN_URL, GRAPH_URL, api_version)
+    return GraphClient(
+        endpoints, FakeTokenProvider(), session, sleep=Recorder(), log=Recorder(), jitter=lambda: jitter, **kwargs
+    )
+
+
+def make_fake_msal_application():
+    """Return a new stand-in class for ``msal.ConfidentialClientApplication``.
+
+    The class stores each instance in ``created`` with its constructor arguments, raises
+    ``constructor_error`` from the constructor when set, and returns ``token_result`` from
+    ``acquire_token_for_client``.
+    """
+
+    class FakeApplication:
+        constructor_error = None
+
+        def __init__(self, client_id, **kwargs):
+            if FakeApplication.constructor_error is not None:
+                raise FakeApplication.constructor_error
+            self.client_id = client_id
+            self.kwargs = kwargs
+            self.scopes = []
+            self.removals = 0
+            FakeApplication.created.append(self)
+
+        def acquire_token_for_client(self, scopes):
+            self.scopes.append(scopes)
+            return FakeApplication.token_result
+
+        def remove_tokens_for_client(self):
+            self.removals += 1
+
+    FakeApplication.created = []
+    FakeApplication.token_result = {"access_token": "issued-token", "token_type": "Bearer", "expires_in": 3599}
+    return FakeApplication
+
+
+def _not_found(resource):
+    return error_response(
+        404,
+        "Request_ResourceNotFound",
+        f"Resource '{resource}' does not exist or one of its queried reference-property objects are not present.",
+    )
+
+
+_STRING_LITERAL = r"'((?:[^']|'')*)'"
+_DISPLAY_NAME_FILTER = re.compile(rf"^displayName eq {_STRING_LITERAL}$")
+_USER_FILTER = re.compile(rf"^userPrincipalName eq {_STRING_LITERAL} or mail eq {_STRING_LITERAL}$")
+
+
+def _literal(text):
+    return text.replace("''", "'")
+
+
+class FakeGraph:
+    """A small in-memory Graph that serves the requests the collection sends.
+
+    It serves only the requests of ``directory.py`` and ``sponsors.py`` and fails the test on
+    any other. Sponsor lists come in pages of ``page_size`` items, each item only
+    ``@odata.type`` and ``id`` as in Graph's documented example, unless ``full_sponsors``.
+    ``fail(method, last_segment, response)`` makes the next matching request get ``response``.
+    """
+
+    def __init__(self, page_size=2, full_sponsors=False):
+        self.page_size = page_size
+        self.full_sponsors = full_sponsors
+        self.objects = {}
+        self.organizations = {}
+        self.failures = []
+
+    def add_user(self, object_id, display_name, upn, mail=None):
+        self.objects[object_id] = {
+            "@odata.type": USER_TYPE,
+            "id": object_id,
+            "displayName": display_name,
+            "userPrincipalName": upn,
+            "mail": mail,
+        }
+
+    def add_group(self, object_id, display_name):
+        self.objects[object_id] = {"@odata.type": GROUP_TYPE, "id": object_id, "displayName": display_name}
+
+    def add_service_principal(self, object_id, display_name):
+        self.objects[object_id] = {"@odata.type": SERVICE_PRINCIPAL_TYPE, "id": object_id, "displayName": display_name}
+
+    def add_organization(self, object_id, display_name, internal=(), external=()):
+        self.organizations[object_id] = {
+            "id": object_id,
+            "displayName": display_name,
+            "internal": list(internal),
+            "external": list(external),
+        }
+
+    def sponsors(self, organization_id, sponsor_type="internal"):
+        return sorted(self.organizations[organization_id][sponsor_type])
+
+    def fail(self, method, last_segment, response):
+        self.failures.append((method, last_segment, response))
+
+    def __call__(self, sent):
+        for index, (method, last_segment, response) in enumerate(self.failures):
+            if sent.method == method and sent.segments[-1] == last_segment:
+                del self.failures[index]
+                return response
+
+        assert sent.url.startswith(GRAPH_URL + "/"), sent.url
+        path = sent.segments[1:]  # without the API version
+        if path[:3] == ORGANIZATIONS_PATH:
+            return self._organizations(sent, path[3:])
+        if path == ["users"] and sent.method == "GET":
+            return self._find_users(sent)
+        if path == ["groups"] and sent.method == "GET":
+            return self._find_groups(sent)
+        if path == ["directoryObjects", "getByIds"] and sent.method == "POST":
+            items = [self.objects[object_id] for object_id in sent.body["ids"] if object_id in self.objects]
+            return make_response(200, body={"value": items})
+        if len(path) == 2 and path[0] == "directoryObjects" and sent.method == "GET":
+            found = self.objects.get(path[1].lower())
+            return make_response(200, body=found) if found else _not_found(path[1])
+        raise AssertionError(f"the fake Graph has no route for {sent.method} {sent.url}")
+
+    def _organizations(self, sent, rest):
+        if not rest and sent.method == "GET":
+            match = _DISPLAY_NAME_FILTER.match(sent.query["$filter"])
+            name = _literal(match.group(1)).lower()
+            found = [
+                {"id": o["id"], "displayName": o["displayName"]}
+                for o in self.organizations.values()
+                if o["displayName"].lower() == name
+            ]
+            return make_response(200, body={"value": found})
+
+        organization = self.organizations.get(rest[0].lower())
+        if organization is None:
+            return _not_found(rest[0])
+        if len(rest) == 1 and sent.method == "GET":
+            return make_response(200, body={"id": organization["id"], "displayName": organization["displayName"]})
+
+        sponsor_type = rest[1][: -len("Sponsors")]
+        sponsors = organization[sponsor_type]
+        if len(rest) == 2 and sent.method == "GET":
+            return self._sponsor_page(sent, sponsors)
+        if rest[2:] == ["$ref"] and sent.method == "POST":
+            object_id = sent.body["@odata.id"].rsplit("/", 1)[-1]
+            if object_id in sponsors:
+                return error_response(
+                    400,
+                    "Request_BadRequest",
+                    "One or more added object references already "
+                    f"exist for the following modified properties: '{sponsor_type}Sponsors'.",
+                )
+            sponsors.append(object_id)
+            return make_response(204)
+        if len(rest) == 4 and rest[3] == "$ref" and sent.method == "DELETE":
+            if rest[2] not in sponsors:
+                return _not_found(rest[2])
+            sponsors.remove(rest[2])
+            return make_response(204)
+        raise AssertionError(f"the fake Graph has no route for {sent.method} {sent.url}")
+
+    def _sponsor_page(self, sent, sponsor_ids):
+        start = int(sent.query.get("$skiptoken", "0"))
+        page = sponsor_ids[start : start + self.page_size]
+        items = []
+        for object_id in page:
+            item = self.objects[object_id]
+            items.append(dict(item) if self.full_sponsors else {"@odata.type": item["@odata.type"], "id": object_id})
+        body = {"value": items}
+        if start + self.page_size < len(sponsor_ids):
+            base_url = sent.url.split("?")[0]
+            body["@odata.nextLink"] = f"{base_url}?$skiptoken={start + self.page_size}"
+        return make_response(200, body=body)
+
+    def _find_users(self, sent):
+        match = _USER_FILTER.match(sent.query["$filter"])
+        upn, mail = _literal(match.group(1)).lower(), _literal(match.group(2)).lower()
+        found = [
+            item
+            for item in self.objects.values()
+            if item["@odata.type"] == USER_TYPE
+            and ((item["userPrincipalName"] or "").lower() == upn or (item["mail"] or "").lower() == mail)
+        ]
+        return make_response(200, body={"value": found})
+
+    def _find_groups(self, sent):
+        match = _DISPLAY_NAME_FILTER.match(sent.query["$filter"])
+        name = _literal(match.group(1)).lower()
+        found = [
+            item
+            for item in self.objects.values()
+            if item["@odata.type"] == GROUP_TYPE and item["displayName"].lower() == name
+        ]
+        return make_response(200, body={"value": found})
