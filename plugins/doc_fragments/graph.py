@@ -96,7 +96,7 @@ options:
     default: 30
 requirements:
   - msal >= 1.35.0 (not needed with O(access_token))
-  - requests >= 2.31.0
+  - requests >= 2.32.4
 seealso:
   - name: Microsoft Graph national cloud deployments
     description: The login and Graph hosts of each cloud.
