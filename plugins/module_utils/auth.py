@@ -127,12 +127,9 @@ class _MsalAuth(object):
             )
         except ValueError as exc:
             # msal raises ValueError for an unknown tenant and for a key it cannot read.
-            raise AuthError("Failed to sign in with %s: the authority %s did not accept tenant '%s' (%s)"
-                            % (self.describe(), authority, self.tenant_id, _first_line(str(exc), 400)),
-                            code=_aadsts_code(str(exc)))
+            raise self._discovery_error(authority, exc)
         except requests.exceptions.RequestException as exc:
-            raise AuthError("Failed to sign in with %s: could not reach %s (%s)"
-                            % (self.describe(), self.endpoints.login_url, _first_line(str(exc), 300)))
+            raise self._connection_error(exc)
         return self._application
 
     def get_token(self):
@@ -140,8 +137,7 @@ class _MsalAuth(object):
         try:
             result = application.acquire_token_for_client(scopes=[self.endpoints.scope])
         except requests.exceptions.RequestException as exc:
-            raise AuthError("Failed to sign in with %s: could not reach %s (%s)"
-                            % (self.describe(), self.endpoints.login_url, _first_line(str(exc), 300)))
+            raise self._connection_error(exc)
         if result and "access_token" in result:
             return result["access_token"]
         raise token_error(self.describe(), result or {})
@@ -149,6 +145,34 @@ class _MsalAuth(object):
     def invalidate(self):
         if self._application is not None:
             self._application.remove_tokens_for_client()
+
+    def _connection_error(self, exc):
+        if isinstance(exc, requests.exceptions.SSLError):
+            return AuthError("Failed to sign in with %s: TLS verification of %s failed (%s); set ca_path to the CA "
+                             "that signed its certificate" % (self.describe(), self.endpoints.login_host,
+                                                              _first_line(str(exc), 300)))
+        return AuthError("Failed to sign in with %s: could not reach %s (%s)"
+                         % (self.describe(), self.endpoints.login_url, _first_line(str(exc), 300)))
+
+    def _discovery_error(self, authority, exc):
+        """Build the AuthError for a failed OpenID discovery, with Entra's own reason if it gave one.
+
+        msal's ValueError drops the body of the failed discovery response, which carries
+        the AADSTS code (90002 for an unknown tenant), so the document is fetched once more.
+        """
+        url = "%s/v2.0/.well-known/openid-configuration" % authority
+        result = {}
+        try:
+            response = self.session.request("GET", url)
+            if response.status_code >= 400:
+                result = response.json()
+        except (requests.exceptions.RequestException, ValueError):
+            pass
+        failure = "Failed to sign in with %s: the authority %s did not accept tenant '%s'" % (
+            self.describe(), authority, self.tenant_id)
+        if isinstance(result, dict) and result.get("error_description"):
+            return token_error(self.describe(), result, failure=failure)
+        return AuthError("%s (%s)" % (failure, _first_line(str(exc), 400)), code=_aadsts_code(str(exc)))
 
 
 class ClientSecretAuth(_MsalAuth):
@@ -289,13 +313,17 @@ def _aadsts_code(text):
     return "AADSTS" + digits if digits else None
 
 
-def token_error(description, result):
-    """Build an AuthError from msal's error dict: the AADSTS code, a hint, the description's first line."""
+def token_error(description, result, failure=None):
+    """Build an AuthError from an Entra error dict: the AADSTS code, a hint, the description's first line.
+
+    ``failure`` replaces the opening "Failed to get a token with <description>".
+    """
     text = result.get("error_description") or ""
     code = _aadsts_code(text)
     if code is None and result.get("error_codes"):
         code = "AADSTS%s" % result["error_codes"][0]
-    message = "Failed to get a token with %s: %s" % (description, result.get("error") or "unknown error")
+    message = "%s: %s" % (failure or "Failed to get a token with %s" % description,
+                          result.get("error") or "unknown error")
     first_line = _first_line(text, 500)
     if first_line:
         message += ": %s" % first_line

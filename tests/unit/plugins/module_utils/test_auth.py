@@ -12,6 +12,7 @@ from ansible_collections.entra.governance.tests.unit.fake_graph import (
     GRAPH_URL,
     LOGIN_URL,
     FakeSession,
+    make_response,
     make_fake_msal_application,
 )
 from cryptography import x509
@@ -83,7 +84,7 @@ def test_awx_secret_variable():
 def test_env_secret_before_env_certificate():
     environ = {"AZURE_CLIENT_CERTIFICATE_PATH": "/env/cert.pem", "AZURE_CLIENT_SECRET": "env-secret"}
 
-    method, _ = select({}, environ)
+    method, _secrets = select({}, environ)
 
     assert isinstance(method, auth.ClientSecretAuth)
 
@@ -121,7 +122,7 @@ def test_task_certificate_env_password():
 def test_select_reads_os_environ(monkeypatch):
     monkeypatch.setenv("AZURE_SECRET", "awx-secret")
 
-    method, _ = auth.select_auth({"tenant_id": TENANT, "client_id": CLIENT}, local_endpoints(), None)
+    method, _secrets = auth.select_auth({"tenant_id": TENANT, "client_id": CLIENT}, local_endpoints(), None)
 
     assert method.secret == "awx-secret"
 
@@ -540,9 +541,10 @@ def test_unknown_tenant(fake_msal):
         f"Unable to get authority configuration for {LOGIN_URL}/{TENANT}. Authority would "
         "typically be in a format of ...\nsecond line"
     )
+    session = FakeSession([make_response(404, text="not found")])
 
     with pytest.raises(AuthError) as caught:
-        secret_auth().get_token()
+        secret_auth(session=session).get_token()
 
     message = str(caught.value)
     assert f"did not accept tenant '{TENANT}'" in message
@@ -553,11 +555,46 @@ def test_unknown_tenant(fake_msal):
 
 def test_unknown_tenant_aadsts_code(fake_msal):
     fake_msal.constructor_error = ValueError("AADSTS90002: Tenant 'x' not found.")
+    session = FakeSession([requests.exceptions.ConnectionError("Connection refused")])
+
+    with pytest.raises(AuthError) as caught:
+        secret_auth(session=session).get_token()
+
+    assert caught.value.code == "AADSTS90002"
+
+
+def test_unknown_tenant_from_discovery(fake_msal):
+    # msal's ValueError lacks Entra's reason, so the discovery document is read again.
+    fake_msal.constructor_error = ValueError(f"Unable to get authority configuration for {LOGIN_URL}/{TENANT}.")
+    entra_error = {
+        "error": "invalid_tenant",
+        "error_description": f"AADSTS90002: Tenant '{TENANT}' not found. Check to make sure you have the correct "
+        "tenant ID.\r\nTrace ID: t-1\r\nCorrelation ID: c-1",
+        "error_codes": [90002],
+        "correlation_id": "c-1",
+    }
+    session = FakeSession([make_response(400, body=entra_error)])
+
+    with pytest.raises(AuthError) as caught:
+        secret_auth(session=session).get_token()
+
+    message = str(caught.value)
+    assert caught.value.code == "AADSTS90002"
+    assert f"AADSTS90002: Tenant '{TENANT}' not found." in message
+    assert "Hint: the tenant was not found" in message
+    assert "correlation id c-1" in message
+    assert "Trace ID" not in message
+    assert session.sent[0].url == f"{LOGIN_URL}/{TENANT}/v2.0/.well-known/openid-configuration"
+
+
+def test_login_tls_failure_hint(fake_msal):
+    fake_msal.constructor_error = requests.exceptions.SSLError("certificate verify failed")
 
     with pytest.raises(AuthError) as caught:
         secret_auth().get_token()
 
-    assert caught.value.code == "AADSTS90002"
+    assert "TLS verification of 127.0.0.1:8443 failed" in str(caught.value)
+    assert "set ca_path" in str(caught.value)
 
 
 def test_login_host_unreachable(fake_msal):
