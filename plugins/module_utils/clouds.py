@@ -20,8 +20,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps the import sanity test quiet
     from urlparse import urlsplit
 
-from ansible_collections.entra.governance.plugins.module_utils.errors import InvalidInputError
-
+from ansible_collections.entra.governance.plugins.module_utils.errors import AuthError, InvalidInputError
 
 CLOUDS = {
     "public": {"login_host": "login.microsoftonline.com", "graph_host": "graph.microsoft.com"},
@@ -31,6 +30,47 @@ CLOUDS = {
 }
 
 KNOWN_LOGIN_HOSTS = frozenset(cloud["login_host"] for cloud in CLOUDS.values())
+
+# The value of the cloud option that reads the cloud from the tenant's OpenID metadata.
+AUTO_CLOUD = "auto"
+
+# The tenant's OpenID metadata names its Graph host in ``msgraph_host``. The Graph host
+# identifies the cloud, because the two US Government clouds share one login host.
+CLOUD_BY_GRAPH_HOST = dict((hosts["graph_host"], name) for name, hosts in CLOUDS.items())
+
+
+def discover_cloud(login_url, tenant_id, session):
+    """Return the cloud of ``tenant_id`` from its OpenID metadata at ``login_url``.
+
+    Entra ID's metadata document contains ``cloud_instance_name`` and ``msgraph_host``,
+    which name the cloud the tenant lives in, whichever login host serves the document.
+    NOTE: whether login.microsoftonline.com serves the document of a tenant of the China
+    cloud is not documented; set cloud to china for such a tenant.
+    """
+    if not tenant_id:
+        raise InvalidInputError("Missing tenant_id: cloud auto reads the cloud from the tenant's OpenID metadata.")
+    url = "%s/%s/v2.0/.well-known/openid-configuration" % (login_url, tenant_id)
+    try:
+        response = session.request("GET", url)
+        metadata = response.json() if response.status_code == 200 else None
+    except ValueError:
+        metadata = None
+    except Exception as exc:  # requests' exceptions; this module does not import requests
+        raise AuthError("Failed to read the cloud of tenant '%s' from %s: %s" % (tenant_id, url, exc))
+    if not isinstance(metadata, dict):
+        raise AuthError(
+            "Failed to read the cloud of tenant '%s': %s returned HTTP %s instead of the OpenID metadata; check "
+            "tenant_id, or set cloud." % (tenant_id, url, getattr(response, "status_code", "?"))
+        )
+    graph_host = str(metadata.get("msgraph_host") or "").lower()
+    cloud = CLOUD_BY_GRAPH_HOST.get(graph_host)
+    if cloud is None:
+        raise InvalidInputError(
+            "Invalid cloud auto: the OpenID metadata of tenant '%s' names the Graph host '%s' (cloud instance "
+            "'%s'), which is not one of the clouds %s; set cloud and, if needed, graph_endpoint."
+            % (tenant_id, graph_host, metadata.get("cloud_instance_name"), ", ".join(sorted(CLOUDS)))
+        )
+    return cloud
 
 
 def normalize_https_url(option, value):
@@ -47,13 +87,15 @@ def normalize_https_url(option, value):
     parts = urlsplit(text)
     if parts.scheme.lower() != "https":
         raise InvalidInputError(
-            "Invalid %s '%s': only https:// URLs are accepted, because tokens are sent to this host." % (option, value))
+            "Invalid %s '%s': only https:// URLs are accepted, because tokens are sent to this host." % (option, value)
+        )
     if not parts.hostname:
         raise InvalidInputError("Invalid %s '%s': the URL has no host name." % (option, value))
     if parts.username or parts.password or parts.query or parts.fragment or parts.path.strip("/"):
         raise InvalidInputError(
             "Invalid %s '%s': give only scheme, host and optional port, such as https://graph.microsoft.com."
-            % (option, value))
+            % (option, value)
+        )
     return "https://" + parts.netloc.lower()
 
 

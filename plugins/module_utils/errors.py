@@ -36,8 +36,9 @@ class GraphError(EntraGovernanceError):
     ``{"error": {"code", "message", "innerError": {"request-id", "date"}}}``.
     """
 
-    def __init__(self, operation, method, url, status=None, code=None, message=None,
-                 request_id=None, date=None, detail=None):
+    def __init__(
+        self, operation, method, url, status=None, code=None, message=None, request_id=None, date=None, detail=None
+    ):
         self.operation = operation
         self.method = method
         self.url = url
@@ -110,7 +111,9 @@ class PartialChangeError(EntraGovernanceError):
         message = str(cause)
         if self.added or self.removed:
             message += ". Already changed before the failure: added %s; removed %s" % (
-                ", ".join(self.added) or "none", ", ".join(self.removed) or "none")
+                ", ".join(self.added) or "none",
+                ", ".join(self.removed) or "none",
+            )
         super(PartialChangeError, self).__init__(message)
 
     def to_result(self):

@@ -13,15 +13,11 @@ __metaclass__ = type
 
 import email.utils
 import json
+import math
 import random
 import time
 import traceback
-
-try:
-    from urllib.parse import quote, urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    from urllib import quote
-    from urlparse import urlsplit
+from urllib.parse import quote, urlsplit
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -32,18 +28,25 @@ except ImportError:  # pragma: no cover - reported by the module through missing
 
 from ansible_collections.entra.governance.plugins.module_utils.errors import GraphError
 
-
 # Statuses worth retrying, all of which Graph documents as temporary. 429 Too Many
 # Requests is throttling and comes with Retry-After. 503 Service Unavailable and 504
 # Gateway Timeout mean that the service is busy or a back end timed out; they sometimes
 # come with Retry-After.
 # https://learn.microsoft.com/graph/throttling and https://learn.microsoft.com/graph/errors
-RETRYABLE_STATUSES = frozenset([429, 503, 504])
+# 502 Bad Gateway is retried as well: Graph does not document it, but proxies and load
+# balancers in front of Graph return it, often with an HTML page, when a back end is
+# briefly unreachable. 500 is not retried, because Graph uses it for lasting faults too.
+RETRYABLE_STATUSES = frozenset([429, 502, 503, 504])
+# After these statuses, and after a connection error or a timeout, the service may have
+# carried out the request although the client got no success response. 429 means that the
+# request was rejected before it was carried out.
+AMBIGUOUS_STATUSES = frozenset([502, 503, 504])
 
 DEFAULT_MAX_RETRIES = 5
 # Upper bound for one wait, whatever Retry-After requests, in seconds.
 MAX_RETRY_DELAY = 60.0
-# Upper bound for all waits of one request together, in seconds.
+# Default upper bound, in seconds, for the time that the retries of one request may take:
+# the waits plus the failed attempts after the first.
 MAX_TOTAL_RETRY_DELAY = 180.0
 
 
@@ -73,7 +76,7 @@ def parse_retry_after(value, now=None):
             return None
         now = time.time() if now is None else now
         seconds = email.utils.mktime_tz(parsed) - now
-    if seconds != seconds or seconds < 0:  # NaN or a date in the past
+    if math.isnan(seconds) or seconds < 0:  # a date in the past
         return 0.0
     return seconds
 
@@ -143,8 +146,17 @@ def _error_from_response(operation, method, url, response):
             detail = response.reason or None
     request_id = request_id or response.headers.get("request-id")
     date = date or response.headers.get("Date")
-    return GraphError(operation, method, url, status=response.status_code, code=code, message=message,
-                      request_id=request_id, date=date, detail=detail)
+    return GraphError(
+        operation,
+        method,
+        url,
+        status=response.status_code,
+        code=code,
+        message=message,
+        request_id=request_id,
+        date=date,
+        detail=detail,
+    )
 
 
 def _shorten(text, limit):
@@ -161,64 +173,104 @@ class GraphClient(object):
     ``jitter`` are injectable so retry timing can be tested without waiting.
     """
 
-    def __init__(self, endpoints, token_provider, session, timeout=30, log=None,
-                 max_retries=DEFAULT_MAX_RETRIES, sleep=time.sleep, clock=time.time, jitter=random.random):
+    def __init__(
+        self,
+        endpoints,
+        token_provider,
+        session,
+        timeout=30,
+        log=None,
+        max_retries=DEFAULT_MAX_RETRIES,
+        sleep=time.sleep,
+        clock=time.time,
+        jitter=random.random,
+        max_retry_time=MAX_TOTAL_RETRY_DELAY,
+        monotonic=time.monotonic,
+    ):
         self.endpoints = endpoints
         self.token_provider = token_provider
         self.session = session
         self.timeout = timeout
         self.log = log or (lambda message: None)
         self.max_retries = max_retries
+        self.max_retry_time = max_retry_time
+        self.monotonic = monotonic
         self.sleep = sleep
         self.clock = clock
         self.jitter = jitter
         self.request_count = 0
-        # True when an earlier attempt of the last request() got 503 or 504. The service may
-        # have carried out such an attempt anyway, so "already done" on the retry of a write
-        # is not proof that someone else made the change. A 429 attempt was not carried out.
+        # True when an earlier attempt of the last request() got 502, 503 or 504, a connection
+        # error or a timeout. The service may have carried out such an attempt anyway, so
+        # "already done" on the retry of a write is not proof that someone else made the
+        # change. A 429 attempt was not carried out.
         self.last_request_ambiguous = False
+        # Retries of all requests so far, for tests and callers that report them.
+        self.retry_count = 0
 
     def url(self, *segments):
         """Build an absolute Graph URL from raw path segments, each percent-encoded."""
         return "%s/%s" % (self.endpoints.api_root, "/".join(path_segment(segment) for segment in segments))
 
     def request(self, method, url, operation, params=None, body=None):
-        """Send one request, retrying throttling and temporary unavailability.
+        """Send one request, retrying throttling, temporary unavailability and transport failures.
 
         Returns the ``requests.Response`` of a 2xx response; raises GraphError otherwise.
-        ``operation`` names what is being done for the error message.
+        ``operation`` names what is being done for the error message. Retries stop after
+        ``max_retries``, or earlier when the next wait would take the time spent on retries
+        (waits and the attempts after the first) past ``max_retry_time`` seconds.
         """
         self._check_same_host(url, operation, method)
         full_url = url + _encode_query(params) if params else url
-        waited = 0.0
+        retry_time = 0.0
         attempt = 0
         renewed_token = False
         self.last_request_ambiguous = False
         while True:
-            response = self._send(method, full_url, body, operation)
-            # A 3xx is a failure too: redirects are not followed, so nothing was done.
-            if response.status_code < 300:
-                return response
+            started = self.monotonic()
+            response = None
+            try:
+                response = self._send(method, full_url, body, operation)
+            except _TransportError as failure:
+                error = failure.error
+            if attempt:
+                retry_time += self.monotonic() - started
 
-            error = _error_from_response(operation, method, full_url, response)
-            if response.status_code == 401 and not renewed_token and _is_expired_token(error):
-                self.log("Graph reported that the access token expired; requesting a new one and sending %s %s again."
-                         % (method, url))
-                self.token_provider.invalidate()
-                renewed_token = True
-                continue
+            if response is not None:
+                # A 3xx is a failure too: redirects are not followed, so nothing was done.
+                if response.status_code < 300:
+                    return response
+                error = _error_from_response(operation, method, full_url, response)
+                if response.status_code == 401 and not renewed_token and _is_expired_token(error):
+                    self.log(
+                        "Graph reported that the access token expired; requesting a new one and sending %s %s again."
+                        % (method, url)
+                    )
+                    self.token_provider.invalidate()
+                    renewed_token = True
+                    continue
+                if response.status_code not in RETRYABLE_STATUSES:
+                    raise error
+                delay = self._retry_delay(response, attempt)
+                reason = "Graph answered HTTP %s to %s %s (request-id %s)" % (
+                    response.status_code,
+                    method,
+                    url,
+                    error.request_id,
+                )
+                ambiguous = response.status_code in AMBIGUOUS_STATUSES
+            else:
+                delay = self._backoff(attempt)
+                reason = "%s %s failed: %s" % (method, url, error.detail)
+                ambiguous = True
 
-            if response.status_code not in RETRYABLE_STATUSES or attempt >= self.max_retries:
-                raise error
-            delay = self._retry_delay(response, attempt)
-            if waited + delay > MAX_TOTAL_RETRY_DELAY:
+            if attempt >= self.max_retries or retry_time + delay > self.max_retry_time:
                 raise error
             attempt += 1
-            waited += delay
-            if response.status_code != 429:
+            retry_time += delay
+            self.retry_count += 1
+            if ambiguous:
                 self.last_request_ambiguous = True
-            self.log("Graph answered HTTP %s to %s %s (request-id %s); retry %d of %d in %.2f s."
-                     % (response.status_code, method, url, error.request_id, attempt, self.max_retries, delay))
+            self.log("%s; retry %d of %d in %.2f s." % (reason, attempt, self.max_retries, delay))
             self.sleep(delay)
 
     def _send(self, method, url, body, operation):
@@ -234,33 +286,66 @@ class GraphClient(object):
         try:
             # Redirects are not followed: requests would send the Authorization header along
             # to whichever host the redirect names, within the same site.
-            return self.session.request(method, url, headers=headers, data=data, timeout=self.timeout,
-                                        allow_redirects=False)
+            return self.session.request(
+                method, url, headers=headers, data=data, timeout=self.timeout, allow_redirects=False
+            )
         except requests.exceptions.SSLError as exc:
-            raise GraphError(operation, method, url, detail="TLS verification of %s failed (%s); set ca_path to the "
-                             "CA that signed its certificate" % (self.endpoints.graph_host, _shorten(str(exc), 300)))
+            raise GraphError(
+                operation,
+                method,
+                url,
+                detail="TLS verification of %s failed (%s); set ca_path to the "
+                "CA that signed its certificate" % (self.endpoints.graph_host, _shorten(str(exc), 300)),
+            )
         except requests.exceptions.Timeout as exc:
-            raise GraphError(operation, method, url, detail="timed out after %s s (%s)" % (self.timeout, exc))
+            raise _TransportError(
+                GraphError(operation, method, url, detail="timed out after %s s (%s)" % (self.timeout, exc))
+            )
+        except requests.exceptions.ConnectionError as exc:
+            raise _TransportError(
+                GraphError(
+                    operation,
+                    method,
+                    url,
+                    detail="could not connect to %s (%s)" % (self.endpoints.graph_host, _shorten(str(exc), 300)),
+                )
+            )
         except requests.exceptions.RequestException as exc:
-            raise GraphError(operation, method, url, detail="could not connect to %s (%s)"
-                             % (self.endpoints.graph_host, _shorten(str(exc), 300)))
+            raise GraphError(
+                operation,
+                method,
+                url,
+                detail="could not connect to %s (%s)" % (self.endpoints.graph_host, _shorten(str(exc), 300)),
+            )
 
     def _retry_delay(self, response, attempt):
         delay = parse_retry_after(response.headers.get("Retry-After"), now=self.clock())
         if delay is None:
-            # No hint from Graph: exponential back-off from 1 s, with jitter so that
-            # parallel jobs throttled together do not come back together.
-            delay = (2 ** attempt) * (1.0 + self.jitter())
+            return self._backoff(attempt)
         return min(delay, MAX_RETRY_DELAY)
+
+    def _backoff(self, attempt):
+        # No hint from Graph: exponential back-off from 1 s, with jitter so that parallel
+        # jobs throttled together do not come back together.
+        return min((2**attempt) * (1.0 + self.jitter()), MAX_RETRY_DELAY)
 
     def _check_same_host(self, url, operation, method):
         # Links that Graph returns (@odata.nextLink) are followed only on the configured
         # Graph endpoint, so the bearer token never goes anywhere else.
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:
+            # urlsplit raises ValueError for an unbalanced '[' or ']' in the host part.
+            raise GraphError(operation, method, url, detail="the URL is invalid (%s), so the token was not sent" % exc)
         expected = urlsplit(self.endpoints.graph_url)
         if parts.scheme != "https" or parts.netloc.lower() != expected.netloc.lower():
-            raise GraphError(operation, method, url, detail="refusing to send the token to %s://%s, which is not "
-                             "the configured Graph endpoint %s" % (parts.scheme, parts.netloc, self.endpoints.graph_url))
+            raise GraphError(
+                operation,
+                method,
+                url,
+                detail="refusing to send the token to %s://%s, which is not "
+                "the configured Graph endpoint %s" % (parts.scheme, parts.netloc, self.endpoints.graph_url),
+            )
 
     def get_json(self, url, operation, params=None):
         response = self.request("GET", url, operation, params=params)
@@ -294,13 +379,32 @@ def _json_body(response, operation, method, url):
     try:
         body = response.json()
     except ValueError:
-        raise GraphError(operation, method, url, status=response.status_code,
-                         request_id=response.headers.get("request-id"),
-                         detail="the response is not JSON (%s)" % _shorten(response.text or "", 200))
+        raise GraphError(
+            operation,
+            method,
+            url,
+            status=response.status_code,
+            request_id=response.headers.get("request-id"),
+            detail="the response is not JSON (%s)" % _shorten(response.text or "", 200),
+        )
     if not isinstance(body, dict):
-        raise GraphError(operation, method, url, status=response.status_code,
-                         request_id=response.headers.get("request-id"), detail="the response is not a JSON object")
+        raise GraphError(
+            operation,
+            method,
+            url,
+            status=response.status_code,
+            request_id=response.headers.get("request-id"),
+            detail="the response is not a JSON object",
+        )
     return body
+
+
+class _TransportError(Exception):
+    """A request that got no HTTP response because of a connection error or a timeout; worth retrying."""
+
+    def __init__(self, error):
+        super(_TransportError, self).__init__(str(error))
+        self.error = error
 
 
 def _is_expired_token(error):

@@ -9,19 +9,21 @@ For use by this collection only; not a public API.
 Graph only offers "add one sponsor" (``POST …/internalSponsors/$ref``) and "remove one
 sponsor" (``DELETE …/internalSponsors/{id}/$ref``). ``plan_changes`` compares the current
 sponsors with the requested ones by object id; ``apply_plan`` sends only the writes
-that the plan lists.
+that the plan lists, up to 20 in one JSON batch.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.entra.governance.plugins.module_utils.batch import MAX_BATCH_REQUESTS, SubRequest, send_batch
 from ansible_collections.entra.governance.plugins.module_utils.directory import COLLECTIONS, ORGANIZATION_PATH
 from ansible_collections.entra.governance.plugins.module_utils.errors import (
     GraphError,
     InvalidInputError,
     PartialChangeError,
 )
+from ansible_collections.entra.governance.plugins.module_utils.graph import path_segment
 
 SPONSOR_TYPES = ("internal", "external")
 
@@ -61,8 +63,10 @@ def plan_changes(current, requested, state, exclusive=False, allow_no_sponsors=F
     if state not in ("present", "absent"):
         raise InvalidInputError("Invalid state '%s': expected present or absent." % state)
     if exclusive and state != "present":
-        raise InvalidInputError("Invalid combination: exclusive=true works only with state=present; with "
-                                "state=absent list the sponsors to remove.")
+        raise InvalidInputError(
+            "Invalid combination: exclusive=true works only with state=present; with "
+            "state=absent list the sponsors to remove."
+        )
 
     current_by_id = dict((sponsor.id, sponsor) for sponsor in current)
     requested_ids = set(requested)
@@ -80,16 +84,9 @@ def plan_changes(current, requested, state, exclusive=False, allow_no_sponsors=F
         raise InvalidInputError(
             "Refusing to remove all %d sponsors: exclusive=true with no users or groups would leave the connected "
             "organization without sponsors of this type. Set allow_no_sponsors=true if that is intended."
-            % len(plan.before))
+            % len(plan.before)
+        )
     return plan
-
-
-def _sponsor_collection_url(client, organization_id, sponsor_type):
-    return client.url(*(ORGANIZATION_PATH + (organization_id, "%sSponsors" % sponsor_type)))
-
-
-def _member_url(client, organization_id, sponsor_type, object_id):
-    return client.url(*(ORGANIZATION_PATH + (organization_id, "%sSponsors" % sponsor_type, object_id)))
 
 
 def _already_there(error):
@@ -110,51 +107,129 @@ def _already_gone(error):
 
 
 def apply_plan(client, organization, sponsor_type, plan):
-    """Send the plan's writes: additions first, so the list is never emptier than needed.
+    """Send the plan's writes in JSON batches: additions first, so the list is never emptier than needed.
 
     Returns ``(added, removed)``, the object ids Graph changed. A sponsor that someone
     else added or removed in the meantime is skipped: not a failure, not a change. When
     Graph reports that on a retry after 503 or 504, the write is counted as done, because
-    the earlier attempt may have taken effect. Any
-    other failure raises PartialChangeError carrying what was already changed.
+    the earlier attempt may have taken effect. Additions and removals go in separate
+    batches of at most 20. Graph runs every write of a batch even when one fails. After a
+    batch with a failed write no later batch is sent, and SponsorWriteError reports what
+    was changed, what failed and what was not attempted.
     """
-    collection_url = _sponsor_collection_url(client, organization["id"], sponsor_type)
     added = []
     removed = []
-    for sponsor in plan.to_add:
-        operation = "add %s as %s sponsor of connected organization '%s'" % (
-            sponsor.label(), sponsor_type, organization["display_name"])
-        body = {"@odata.id": client.endpoints.object_reference(COLLECTIONS[sponsor.type], sponsor.id)}
+    steps = [(sponsor, "add") for sponsor in plan.to_add] + [(sponsor, "remove") for sponsor in plan.to_remove]
+    for start, end in _batch_bounds(len(plan.to_add), len(plan.to_remove)):
+        chunk = steps[start:end]
+        sub_requests = [_write_request(client, organization, sponsor_type, sponsor, kind) for sponsor, kind in chunk]
         try:
-            client.post_json(collection_url + "/$ref", operation, body)
+            answers = send_batch(
+                client,
+                sub_requests,
+                "change the %s sponsors of connected organization '%s'" % (sponsor_type, organization["display_name"]),
+            )
         except GraphError as error:
-            if not _already_there(error):
-                raise PartialChangeError(error, added, removed)
-            if not client.last_request_ambiguous:
-                client.log("Skipped: %s was already among the %s sponsors (HTTP %s)."
-                           % (sponsor.id, sponsor_type, error.status))
-                continue
-            # An earlier attempt got 503 or 504 and may have added the sponsor after all.
-            client.log("Counted as added: %s was among the %s sponsors when a retried add reached Graph."
-                       % (sponsor.id, sponsor_type))
-        added.append(sponsor.id)
+            not_attempted = [sponsor.id for sponsor, _kind in steps[start:]]
+            raise SponsorWriteError([], error, added, removed, not_attempted)
 
-    for sponsor in plan.to_remove:
-        operation = "remove %s as %s sponsor of connected organization '%s'" % (
-            sponsor.label(), sponsor_type, organization["display_name"])
-        try:
-            client.delete(_member_url(client, organization["id"], sponsor_type, sponsor.id) + "/$ref", operation)
-        except GraphError as error:
-            if not _already_gone(error):
-                raise PartialChangeError(error, added, removed)
-            if not client.last_request_ambiguous:
-                client.log("Skipped: %s was no longer among the %s sponsors (HTTP %s)."
-                           % (sponsor.id, sponsor_type, error.status))
-                continue
-            client.log("Counted as removed: %s was gone from the %s sponsors when a retried remove reached Graph."
-                       % (sponsor.id, sponsor_type))
-        removed.append(sponsor.id)
+        failures = []
+        for (sponsor, kind), sub_request, answer in zip(chunk, sub_requests, answers):
+            outcome = _write_outcome(client, sponsor, sponsor_type, kind, sub_request, answer)
+            if isinstance(outcome, GraphError):
+                failures.append((sponsor, outcome))
+            elif outcome:
+                (added if kind == "add" else removed).append(sponsor.id)
+        if failures:
+            not_attempted = [sponsor.id for sponsor, _kind in steps[end:]]
+            raise SponsorWriteError(failures, failures[0][1], added, removed, not_attempted)
     return added, removed
+
+
+def _batch_bounds(add_count, remove_count):
+    """Return ``(start, end)`` of each batch: additions and removals never share one.
+
+    Graph may run the sub-requests of a batch in parallel unless ``dependsOn`` orders them
+    (https://learn.microsoft.com/graph/json-batching), so separate batches keep every
+    addition ahead of every removal.
+    """
+    bounds = [(start, min(start + MAX_BATCH_REQUESTS, add_count)) for start in range(0, add_count, MAX_BATCH_REQUESTS)]
+    total = add_count + remove_count
+    bounds += [(start, min(start + MAX_BATCH_REQUESTS, total)) for start in range(add_count, total, MAX_BATCH_REQUESTS)]
+    return bounds
+
+
+def _write_request(client, organization, sponsor_type, sponsor, kind):
+    collection = ORGANIZATION_PATH + (organization["id"], "%sSponsors" % sponsor_type)
+    if kind == "add":
+        operation = "add %s as %s sponsor of connected organization '%s'" % (
+            sponsor.label(),
+            sponsor_type,
+            organization["display_name"],
+        )
+        body = {"@odata.id": client.endpoints.object_reference(COLLECTIONS[sponsor.type], sponsor.id)}
+        return SubRequest("POST", _relative_path(collection) + "/$ref", operation, body=body)
+    operation = "remove %s as %s sponsor of connected organization '%s'" % (
+        sponsor.label(),
+        sponsor_type,
+        organization["display_name"],
+    )
+    return SubRequest("DELETE", _relative_path(collection + (sponsor.id,)) + "/$ref", operation)
+
+
+def _relative_path(segments):
+    return "/" + "/".join(path_segment(segment) for segment in segments)
+
+
+def _write_outcome(client, sponsor, sponsor_type, kind, sub_request, answer):
+    """Return True for a write Graph made, False for one skipped as already done, or the GraphError."""
+    if answer.ok:
+        return True
+    error = answer.error(client, sub_request)
+    if kind == "add" and not _already_there(error):
+        return error
+    if kind == "remove" and not _already_gone(error):
+        return error
+    if not answer.ambiguous:
+        client.log(
+            "Skipped: %s was %s the %s sponsors (HTTP %s)."
+            % (sponsor.id, "already among" if kind == "add" else "no longer among", sponsor_type, error.status)
+        )
+        return False
+    # An earlier attempt got 502, 503 or 504 and may have made the change after all.
+    client.log(
+        "Counted as %s: %s was %s the %s sponsors when a retried %s reached Graph."
+        % (
+            "added" if kind == "add" else "removed",
+            sponsor.id,
+            "among" if kind == "add" else "gone from",
+            sponsor_type,
+            kind,
+        )
+    )
+    return True
+
+
+class SponsorWriteError(PartialChangeError):
+    """Writes of a batch failed; the message lists the sponsors changed, failed and not attempted.
+
+    ``failures`` is a list of ``(DirectoryObject, GraphError)``, empty when the whole batch
+    request failed with ``cause``.
+    """
+
+    def __init__(self, failures, cause, added, removed, not_attempted):
+        super(SponsorWriteError, self).__init__(cause, added, removed)
+        self.failed = [sponsor.id for sponsor, _error in failures]
+        self.not_attempted = list(not_attempted)
+        message = self.args[0]
+        if len(failures) > 1:
+            message += ". %d writes of the same batch failed: %s" % (
+                len(failures),
+                "; ".join("%s (HTTP %s)" % (sponsor.id, error.status) for sponsor, error in failures),
+            )
+        if self.not_attempted:
+            message += ". Not attempted: %s" % ", ".join(self.not_attempted)
+        self.args = (message,)
 
 
 def diff_text(sponsors):

@@ -19,8 +19,11 @@ description:
   - The module reads every current sponsor, adds only those that are missing and removes only those the task asks
     to remove, so it reports C(changed) only when Graph was changed.
   - Every user and group name is resolved to an object id before anything is written, in check mode too.
+  - The reads go to Graph as one JSON batch, so a task that gives the organization by object id and changes nothing
+    makes one Graph request per page of the sponsor list. Additions and then removals follow in batches of up to 20.
+    See R(Performance, ansible_collections.entra.governance.docsite.performance) for request counts and timings.
 author:
-  - Contributors to the entra.governance collection
+  - Entra Governance collection maintainers (@entra-governance)
 options:
   connected_organization:
     description:
@@ -71,6 +74,19 @@ options:
         wipe the sponsor list.
     type: bool
     default: false
+  resolve_wait:
+    description:
+      - How long, in seconds, to keep looking for users and groups that are not found, for a task that runs
+        right after they were created. Graph can take some seconds before it finds a new object.
+      - The module looks the missing users and groups up again, with pauses that start at 1 second and double up to
+        10 seconds, until this time is used up. Then it fails as it would have without the wait, and the message
+        states how long it waited.
+      - An addition that Graph answers with HTTP 404 although the look-up found the object is sent again, after the
+        module has read the sponsor list again, for up to this time as well. A task can so wait up to twice
+        O(resolve_wait) in all.
+      - V(0) turns the wait off, so that a misspelt name fails at once.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - entra.governance.graph
 attributes:
@@ -84,6 +100,7 @@ attributes:
     support: full
     description: A second run with the same options makes no change and reports C(changed=false).
   action_group:
+    description: Use C(group/entra.governance.graph) in C(module_defaults) to set the connection options once.
     support: full
     membership:
       - entra.governance.graph
@@ -96,12 +113,22 @@ notes:
     and is not reported as a change.
   - The returned C(sponsors) list is computed from the list read at the start and the changes made; sponsors that
     someone else adds during the run are not in it.
-  - Throttling (HTTP 429) and temporary unavailability (HTTP 503 and 504) are retried up to 5 times, waiting as long
-    as the C(Retry-After) header asks, at most 60 seconds a time and 180 seconds in all.
+  - Throttling (HTTP 429), temporary failures (HTTP 502, 503 and 504), connection errors and timeouts are retried up
+    to O(max_retries) times, waiting as long as the C(Retry-After) header asks, at most 60 seconds a time and
+    O(max_retry_time) seconds in all. An addition or removal that Graph reports as already done after such a retry
+    counts as a change, because the failed attempt may have reached Graph.
 seealso:
   - name: connectedOrganization resource type
     description: Microsoft Graph's documentation of connected organizations and their sponsors.
     link: https://learn.microsoft.com/graph/api/resources/connectedorganization
+  - ref: ansible_collections.entra.governance.docsite.authentication
+    description: >-
+      How the modules sign in, the environment variables they read, the national clouds and the Graph permissions
+      each operation needs.
+  - ref: ansible_collections.entra.governance.docsite.auditing
+    description: Auditing sponsor lists with check mode and C(--diff), and the read-only permissions an auditor needs.
+  - ref: ansible_collections.entra.governance.docsite.awx
+    description: Credentials, execution environment and audit job templates for AWX and Ansible Automation Platform.
 """
 
 EXAMPLES = r"""
@@ -194,7 +221,8 @@ sponsors:
 added:
   description:
     - Object ids of the sponsors added; in check mode, those a real run would add.
-    - On a failure part-way, the sponsors added before the failure.
+    - On a failure part-way, the sponsors added before the failure, including those that succeeded in the same
+      batch as the failed write. The message lists the sponsors whose write failed and those not attempted.
   returned: always
   type: list
   elements: str
@@ -202,7 +230,8 @@ added:
 removed:
   description:
     - Object ids of the sponsors removed; in check mode, those a real run would remove.
-    - On a failure part-way, the sponsors removed before the failure.
+    - On a failure part-way, the sponsors removed before the failure, including those that succeeded in the same
+      batch as the failed write.
   returned: always
   type: list
   elements: str
@@ -224,11 +253,18 @@ request_id:
   sample: 2f7d1a5c-9b57-4f4e-9a56-2ad2b0f0c1d3
 """
 
+import time
+
 from ansible_collections.entra.governance.plugins.module_utils.common import GraphModule
-from ansible_collections.entra.governance.plugins.module_utils.directory import Directory
-from ansible_collections.entra.governance.plugins.module_utils.errors import EntraGovernanceError
+from ansible_collections.entra.governance.plugins.module_utils.directory import MAX_RESOLVE_DELAY, Directory
+from ansible_collections.entra.governance.plugins.module_utils.errors import (
+    EntraGovernanceError,
+    InvalidInputError,
+    PartialChangeError,
+)
 from ansible_collections.entra.governance.plugins.module_utils.sponsors import (
     SPONSOR_TYPES,
+    SponsorWriteError,
     apply_plan,
     diff_text,
     plan_changes,
@@ -238,34 +274,75 @@ from ansible_collections.entra.governance.plugins.module_utils.sponsors import (
 def run(module):
     params = module.params
     client = module.graph_client()
-    directory = Directory(client)
+    directory = Directory(client, resolve_wait=params["resolve_wait"])
 
-    organization = directory.find_connected_organization(params["connected_organization"])
-    requested = directory.resolve(params["users"], params["groups"])
-    current = directory.list_sponsors(organization["id"], params["sponsor_type"])
+    organization, current, requested = directory.read_sponsor_task(
+        params["connected_organization"], params["sponsor_type"], params["users"], params["groups"]
+    )
 
     plan = plan_changes(current, requested, params["state"], params["exclusive"], params["allow_no_sponsors"])
 
+    after = plan.after
     if module.check_mode:
         added = [sponsor.id for sponsor in plan.to_add]
         removed = [sponsor.id for sponsor in plan.to_remove]
     else:
-        added, removed = apply_plan(client, organization, params["sponsor_type"], plan)
+        added, removed, after = apply_waiting(module, client, directory, organization, requested, plan)
 
     result = dict(
         changed=bool(added or removed),
         connected_organization=organization,
         sponsor_type=params["sponsor_type"],
-        sponsors=[sponsor.to_result() for sponsor in plan.after],
+        sponsors=[sponsor.to_result() for sponsor in after],
         added=added,
         removed=removed,
     )
     if module._diff:
-        header = "%s sponsors of connected organization '%s'" % (params["sponsor_type"],
-                                                                 organization["display_name"])
-        result["diff"] = dict(before=diff_text(plan.before), after=diff_text(plan.after),
-                              before_header=header, after_header=header)
+        header = "%s sponsors of connected organization '%s'" % (params["sponsor_type"], organization["display_name"])
+        result["diff"] = dict(
+            before=diff_text(plan.before), after=diff_text(after), before_header=header, after_header=header
+        )
     return result
+
+
+def apply_waiting(module, client, directory, organization, requested, plan):
+    """Apply the plan, then plan and apply again while Graph returns 404 for additions, within resolve_wait.
+
+    Graph can return 404 for the addition of a user or group created moments ago, even after
+    a look-up found it. Returns ``(added, removed, sponsors after)``.
+    """
+    params = module.params
+    deadline = time.monotonic() + params["resolve_wait"]
+    delay = 1.0
+    added = []
+    removed = []
+    while True:
+        try:
+            more_added, more_removed = apply_plan(client, organization, params["sponsor_type"], plan)
+            return added + more_added, removed + more_removed, plan.after
+        except SponsorWriteError as error:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not _additions_not_found(error, plan):
+                if added or removed:
+                    raise PartialChangeError(error, added + error.added, removed + error.removed)
+                raise
+            added += error.added
+            removed += error.removed
+            delay = min(delay, remaining)
+            client.log("%s. Sending the additions again in %.1f s, within resolve_wait." % (error, delay))
+            time.sleep(delay)
+            delay = min(delay * 2, MAX_RESOLVE_DELAY)
+        try:
+            current = directory.list_sponsors(organization["id"], params["sponsor_type"])
+        except EntraGovernanceError as error:
+            raise PartialChangeError(error, added, removed)
+        plan = plan_changes(current, requested, params["state"], params["exclusive"], params["allow_no_sponsors"])
+
+
+def _additions_not_found(error, plan):
+    adding = set(sponsor.id for sponsor in plan.to_add)
+    cause = error.cause
+    return bool(error.failed) and set(error.failed) <= adding and getattr(cause, "status", None) == 404
 
 
 def main():
@@ -278,10 +355,15 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             exclusive=dict(type="bool", default=False),
             allow_no_sponsors=dict(type="bool", default=False),
+            resolve_wait=dict(type="int", default=0),
         ),
         supports_check_mode=True,
     )
     try:
+        if module.params["resolve_wait"] < 0:
+            raise InvalidInputError(
+                "Invalid resolve_wait '%s': expected 0 or a positive number of seconds." % module.params["resolve_wait"]
+            )
         result = run(module)
     except EntraGovernanceError as error:
         module.fail_from_error(error, changed=False, added=[], removed=[])

@@ -41,8 +41,7 @@ def _route(app, request):
 
     def allow(*methods):
         if method not in methods:
-            raise ControlError(405, "%s is not allowed on %s; use %s"
-                               % (method, request.path, " or ".join(methods)))
+            raise ControlError(405, "%s is not allowed on %s; use %s" % (method, request.path, " or ".join(methods)))
 
     if names == ["state"]:
         allow("GET")
@@ -89,8 +88,7 @@ def _route(app, request):
         allow("PUT")
         kind = next((k for k in SPONSOR_KINDS if k.lower() == names[2]), None)
         if kind is None:
-            raise ControlError(404, "unknown sponsor list %r; use internalSponsors or "
-                                    "externalSponsors" % segments[2])
+            raise ControlError(404, "unknown sponsor list %r; use internalSponsors or externalSponsors" % segments[2])
         body = _body(request)
         if not isinstance(body, dict) or "ids" not in body:
             raise ControlError(400, 'the body must be {"ids": [...]}')

@@ -15,8 +15,7 @@ _READERS = ("EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.A
 _WRITERS = ("EntitlementManagement.ReadWrite.All",)
 
 _SPONSOR_KINDS = {"internalsponsors": "internalSponsors", "externalsponsors": "externalSponsors"}
-_PUBLIC_FIELDS = ("id", "displayName", "description", "state", "identitySources",
-                  "createdDateTime", "modifiedDateTime")
+_PUBLIC_FIELDS = ("id", "displayName", "description", "state", "identitySources", "createdDateTime", "modifiedDateTime")
 _UPDATABLE_FIELDS = ("displayName", "description", "state")
 _STATES = ("configured", "proposed")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -39,15 +38,15 @@ def route(app, request, version, roles, rest):
     """
     method = request.method
     writer = method in ("POST", "PATCH", "PUT", "DELETE")
-    graph.require_role(roles, _WRITERS if writer else _READERS, "UnAuthorized",
-                       "User is not authorized to perform the operation.")
+    graph.require_role(
+        roles, _WRITERS if writer else _READERS, "UnAuthorized", "User is not authorized to perform the operation."
+    )
     names = [segment.lower() for segment in rest]
 
     if not rest:
         if method == "GET":
             items = [public_view(org) for org in app.tenant.list_organizations()]
-            return graph.list_response(app, request, version, items, "connectedOrganization",
-                                       _CONTEXT)
+            return graph.list_response(app, request, version, items, "connectedOrganization", _CONTEXT)
         if method == "POST":
             return create(app, request, version)
         raise graph.method_not_allowed()
@@ -69,16 +68,18 @@ def route(app, request, version, roles, rest):
 
     kind = _SPONSOR_KINDS.get(names[1])
     if kind is None:
-        raise graph.GraphError(400, "BadRequest",
-                               "Resource not found for the segment '%s'." % rest[1])
+        raise graph.GraphError(400, "BadRequest", "Resource not found for the segment '%s'." % rest[1])
 
     if len(rest) == 2:
         if method == "GET":
             return list_sponsors(app, request, version, org, kind)
         if method == "POST":
-            raise graph.GraphError(400, "Request_BadRequest",
-                                   "Unsupported resource type 'DirectoryObject' for operation "
-                                   "'Create'. Add a sponsor with POST …/%s/$ref." % kind)
+            raise graph.GraphError(
+                400,
+                "Request_BadRequest",
+                "Unsupported resource type 'DirectoryObject' for operation "
+                "'Create'. Add a sponsor with POST …/%s/$ref." % kind,
+            )
         raise graph.method_not_allowed()
 
     if len(rest) == 3 and names[2] == "$ref":
@@ -99,8 +100,7 @@ def org_not_found(app, org_id):
     code = app.tenant.switch("org_not_found_code")
     if code == "Request_ResourceNotFound":
         return graph.not_found(org_id)
-    return graph.GraphError(404, code,
-                            "No connected organization with id '%s' was found." % org_id)
+    return graph.GraphError(404, code, "No connected organization with id '%s' was found." % org_id)
 
 
 def public_view(org):
@@ -117,15 +117,12 @@ def _validate_fields(body, allowed):
         if name == "@odata.type":
             continue
         if name in ("internalSponsors", "externalSponsors"):
-            raise _invalid_model("Sponsors cannot be set in this request; use "
-                                 "POST …/%s/$ref." % name)
+            raise _invalid_model("Sponsors cannot be set in this request; use POST …/%s/$ref." % name)
         if name not in allowed:
             raise _invalid_model("Property '%s' cannot be set." % name)
-    if "displayName" in body and (not isinstance(body["displayName"], str)
-                                  or not body["displayName"].strip()):
+    if "displayName" in body and (not isinstance(body["displayName"], str) or not body["displayName"].strip()):
         raise _invalid_model("displayName must be a non-empty string.")
-    if "description" in body and body["description"] is not None \
-            and not isinstance(body["description"], str):
+    if "description" in body and body["description"] is not None and not isinstance(body["description"], str):
         raise _invalid_model("description must be a string.")
     if "state" in body and body["state"] not in _STATES:
         raise _invalid_model("state must be 'configured' or 'proposed', not %r." % body["state"])
@@ -136,12 +133,12 @@ def _validate_identity_sources(sources):
         raise _invalid_model("identitySources must hold exactly one identity source.")
     source = sources[0]
     if not isinstance(source, dict) or source.get("@odata.type") not in IDENTITY_SOURCE_TYPES:
-        raise _invalid_model("The identity source needs an @odata.type of %s."
-                             % ", ".join(sorted(IDENTITY_SOURCE_TYPES)))
+        raise _invalid_model(
+            "The identity source needs an @odata.type of %s." % ", ".join(sorted(IDENTITY_SOURCE_TYPES))
+        )
     for name in IDENTITY_SOURCE_TYPES[source["@odata.type"]]:
         if not isinstance(source.get(name), str) or not source[name]:
-            raise _invalid_model("The identity source of type %s needs '%s'."
-                                 % (source["@odata.type"], name))
+            raise _invalid_model("The identity source of type %s needs '%s'." % (source["@odata.type"], name))
     if "tenantId" in source and not _GUID.match(source["tenantId"]):
         raise _invalid_model("tenantId '%s' is not a GUID." % source["tenantId"])
 
@@ -181,11 +178,9 @@ def render_sponsor(app, object_id):
     if app.tenant.switch("sponsor_detail") == "minimal":
         return {"@odata.type": "#microsoft.graph.%s" % kind, "id": obj["id"]}
     item = graph.render_directory_object(kind, obj)
-    defaults = {"user": graph.USER_DEFAULT_PROPERTIES,
-                "group": graph.GROUP_DEFAULT_PROPERTIES}.get(kind)
+    defaults = {"user": graph.USER_DEFAULT_PROPERTIES, "group": graph.GROUP_DEFAULT_PROPERTIES}.get(kind)
     if defaults is not None:
-        item = {"@odata.type": item["@odata.type"],
-                **{name: item[name] for name in defaults if name in item}}
+        item = {"@odata.type": item["@odata.type"], **{name: item[name] for name in defaults if name in item}}
     return item
 
 
@@ -196,8 +191,7 @@ def list_sponsors(app, request, version, org, kind):
 
 
 def _invalid_reference():
-    return graph.GraphError(400, "Request_BadRequest",
-                            "Invalid URL format specified in @odata.id.")
+    return graph.GraphError(400, "Request_BadRequest", "Invalid URL format specified in @odata.id.")
 
 
 def parse_reference(app, odata_id):
@@ -209,13 +203,20 @@ def parse_reference(app, odata_id):
         raise _invalid_reference()
     url = urllib.parse.urlsplit(odata_id)
     expected = urllib.parse.urlsplit(app.graph_url)
-    if (url.scheme.lower() != expected.scheme or url.netloc.lower() != expected.netloc.lower()
-            or url.query or url.fragment):
+    if (
+        url.scheme.lower() != expected.scheme
+        or url.netloc.lower() != expected.netloc.lower()
+        or url.query
+        or url.fragment
+    ):
         raise _invalid_reference()
     segments = [urllib.parse.unquote(segment) for segment in url.path.split("/")[1:]]
-    if (len(segments) != 3 or segments[0].lower() not in graph.VERSIONS
-            or segments[1].lower() not in ("users", "groups", "directoryobjects")
-            or not segments[2]):
+    if (
+        len(segments) != 3
+        or segments[0].lower() not in graph.VERSIONS
+        or segments[1].lower() not in ("users", "groups", "directoryobjects")
+        or not segments[2]
+    ):
         raise _invalid_reference()
     return segments[1].lower(), segments[2]
 
@@ -225,14 +226,17 @@ def add_sponsor(app, request, org_id, kind):
     collection, object_id = parse_reference(app, body.get("@odata.id"))
 
     object_kind, obj = app.tenant.find_directory_object(object_id)
-    wrong_collection = ((collection == "users" and object_kind != "user")
-                        or (collection == "groups" and object_kind != "group"))
+    wrong_collection = (collection == "users" and object_kind != "user") or (
+        collection == "groups" and object_kind != "group"
+    )
     if object_kind is None or wrong_collection:
         raise graph.not_found(object_id)
     if object_kind not in ("user", "group"):
-        raise graph.GraphError(400, "Request_BadRequest",
-                               "Object '%s' is a %s; a sponsor must be a user or a group."
-                               % (object_id, object_kind))
+        raise graph.GraphError(
+            400,
+            "Request_BadRequest",
+            "Object '%s' is a %s; a sponsor must be a user or a group." % (object_id, object_kind),
+        )
 
     try:
         added = app.tenant.add_sponsor(org_id, kind, obj["id"])
@@ -245,11 +249,12 @@ def add_sponsor(app, request, org_id, kind):
     if behaviour == "no_content":
         return empty_response(204)
     if behaviour == "conflict":
-        raise graph.GraphError(409, "Request_Conflict",
-                               "Object '%s' is already in '%s'." % (object_id, kind))
-    raise graph.GraphError(400, "Request_BadRequest",
-                           "One or more added object references already exist for the following "
-                           "modified properties: '%s'." % kind)
+        raise graph.GraphError(409, "Request_Conflict", "Object '%s' is already in '%s'." % (object_id, kind))
+    raise graph.GraphError(
+        400,
+        "Request_BadRequest",
+        "One or more added object references already exist for the following modified properties: '%s'." % kind,
+    )
 
 
 def remove_sponsor(app, org_id, kind, object_id):
@@ -264,7 +269,9 @@ def remove_sponsor(app, org_id, kind, object_id):
     if behaviour == "no_content":
         return empty_response(204)
     if behaviour == "bad_request":
-        raise graph.GraphError(400, "Request_BadRequest",
-                               "One or more removed object references do not exist for the "
-                               "following modified properties: '%s'." % kind)
+        raise graph.GraphError(
+            400,
+            "Request_BadRequest",
+            "One or more removed object references do not exist for the following modified properties: '%s'." % kind,
+        )
     raise graph.not_found(object_id)

@@ -10,31 +10,59 @@ import time
 import urllib.parse
 
 import emulator_entitlement
-from emulator_http import (GRAPH_JSON_TYPE, ConnectionAbort, Request, Response, json_response,
-                           log_entry, new_id)
-from emulator_odata import (ODataError, apply_select, decode_skiptoken, encode_skiptoken,
-                            parse_filter, parse_select, parse_top)
+from emulator_http import GRAPH_JSON_TYPE, ConnectionAbort, Request, Response, json_response, log_entry, new_id
+from emulator_odata import (
+    ODataError,
+    apply_select,
+    decode_skiptoken,
+    encode_skiptoken,
+    parse_filter,
+    parse_select,
+    parse_top,
+)
 
 VERSIONS = ("v1.0", "beta")
 MAX_BATCH_REQUESTS = 20
 MAX_GET_BY_IDS = 1000
 
 # Properties that GET returns without $select. Other stored properties need $select.
-USER_DEFAULT_PROPERTIES = ("id", "displayName", "givenName", "surname", "userPrincipalName",
-                           "mail", "jobTitle", "businessPhones")
-GROUP_DEFAULT_PROPERTIES = ("id", "displayName", "description", "mail", "mailEnabled",
-                            "mailNickname", "securityEnabled", "groupTypes")
+USER_DEFAULT_PROPERTIES = (
+    "id",
+    "displayName",
+    "givenName",
+    "surname",
+    "userPrincipalName",
+    "mail",
+    "jobTitle",
+    "businessPhones",
+)
+GROUP_DEFAULT_PROPERTIES = (
+    "id",
+    "displayName",
+    "description",
+    "mail",
+    "mailEnabled",
+    "mailNickname",
+    "securityEnabled",
+    "groupTypes",
+)
 
-_USER_READERS = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All",
-                 "Directory.ReadWrite.All")
-_GROUP_READERS = ("Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All",
-                  "Directory.ReadWrite.All")
+_USER_READERS = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+_GROUP_READERS = ("Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 _DIRECTORY_READERS = ("Directory.Read.All", "Directory.ReadWrite.All")
 
-_DEFAULT_FAULT_CODES = {400: "BadRequest", 401: "InvalidAuthenticationToken", 403: "Forbidden",
-                        404: "Request_ResourceNotFound", 409: "Conflict", 429: "TooManyRequests",
-                        500: "InternalServerError", 502: "BadGateway",
-                        503: "ServiceUnavailable", 504: "GatewayTimeout"}
+_DEFAULT_FAULT_CODES = {
+    400: "BadRequest",
+    401: "InvalidAuthenticationToken",
+    403: "Forbidden",
+    404: "Request_ResourceNotFound",
+    409: "Conflict",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
 
 
 class GraphError(Exception):
@@ -49,20 +77,24 @@ class GraphError(Exception):
 
 
 def not_found(object_id):
-    return GraphError(404, "Request_ResourceNotFound",
-                      "Resource '%s' does not exist or one of its queried reference-property "
-                      "objects are not present." % object_id)
+    return GraphError(
+        404,
+        "Request_ResourceNotFound",
+        "Resource '%s' does not exist or one of its queried reference-property objects are not present." % object_id,
+    )
 
 
 def method_not_allowed():
-    return GraphError(405, "Request_BadRequest",
-                      "Specified HTTP method is not allowed for the request target.")
+    return GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 
 
 def invalid_json():
-    return GraphError(400, "BadRequest",
-                      "Unable to read JSON request payload. Please ensure Content-Type header is "
-                      "set and payload is of valid JSON format.")
+    return GraphError(
+        400,
+        "BadRequest",
+        "Unable to read JSON request payload. Please ensure Content-Type header is "
+        "set and payload is of valid JSON format.",
+    )
 
 
 def json_body(request):
@@ -119,16 +151,23 @@ def _finish(request, response):
 
 
 def error_envelope(request, code, message):
-    return {"error": {"code": code, "message": message, "innerError": {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
-        "request-id": request.request_id,
-        "client-request-id": request.client_request_id_out,
-    }}}
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+                "request-id": request.request_id,
+                "client-request-id": request.client_request_id_out,
+            },
+        }
+    }
 
 
 def error_response(request, error):
-    return json_response(error.status, error_envelope(request, error.code, error.message),
-                         GRAPH_JSON_TYPE, error.headers)
+    return json_response(
+        error.status, error_envelope(request, error.code, error.message), GRAPH_JSON_TYPE, error.headers
+    )
 
 
 def fault_response(request, fault):
@@ -137,12 +176,17 @@ def fault_response(request, fault):
     if fault["retry_after"] is not None:
         headers.append(("Retry-After", fault["retry_after"]))
     if fault["body"] is not None:
-        return Response(fault["status"], fault["body"].encode("utf-8"),
-                        fault["content_type"] or "text/plain; charset=utf-8", headers)
+        return Response(
+            fault["status"],
+            fault["body"].encode("utf-8"),
+            fault["content_type"] or "text/plain; charset=utf-8",
+            headers,
+        )
     code = fault["code"] or _DEFAULT_FAULT_CODES.get(fault["status"], "UnknownError")
     message = fault["message"] or "Injected fault: HTTP %d." % fault["status"]
-    return json_response(fault["status"], error_envelope(request, code, message),
-                         fault["content_type"] or GRAPH_JSON_TYPE, headers)
+    return json_response(
+        fault["status"], error_envelope(request, code, message), fault["content_type"] or GRAPH_JSON_TYPE, headers
+    )
 
 
 # -- authentication ---------------------------------------------------------------------------
@@ -150,38 +194,41 @@ def fault_response(request, fault):
 
 def authenticate(app, request):
     """Return the roles of the request's bearer token, raising GraphError 401 if it is invalid."""
-    challenge = [("WWW-Authenticate",
-                  'Bearer realm="", authorization_uri="%s/common/oauth2/authorize", '
-                  'client_id="00000003-0000-0000-c000-000000000000"' % app.login_url)]
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    challenge = [
+        (
+            "WWW-Authenticate",
+            'Bearer realm="", authorization_uri="%s/common/oauth2/authorize", '
+            'client_id="00000003-0000-0000-c000-000000000000"' % app.login_url,
+        )
+    ]
+    scheme, _separator, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.", challenge)
     record = app.tenant.lookup_token(token)
     if record is None:
-        raise GraphError(401, "InvalidAuthenticationToken",
-                         "Access token validation failure.", challenge)
+        raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure.", challenge)
     if record["audience"] != app.graph_url:
-        raise GraphError(401, "InvalidAuthenticationToken",
-                         "Access token validation failure. Invalid audience.", challenge)
+        raise GraphError(
+            401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.", challenge
+        )
     if record["expires_at"] <= time.time():
-        raise GraphError(401, "InvalidAuthenticationToken",
-                         "Lifetime validation failed, the token is expired.", challenge)
+        raise GraphError(
+            401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.", challenge
+        )
     return record["roles"]
 
 
 def require_role(roles, accepted, code, message):
     """Raise GraphError 403 unless ``roles`` contains one of ``accepted``."""
     if not roles:
-        raise GraphError(403, "AccessDenied",
-                         "Either scp or roles claim need to be present in the token.")
+        raise GraphError(403, "AccessDenied", "Either scp or roles claim need to be present in the token.")
     if not set(roles) & set(accepted):
         raise GraphError(403, code, message)
 
 
 def require_directory_role(roles, accepted):
-    require_role(roles, accepted, "Authorization_RequestDenied",
-                 "Insufficient privileges to complete the operation.")
+    require_role(roles, accepted, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
 
 # -- routing ----------------------------------------------------------------------------------
@@ -192,9 +239,9 @@ def dispatch(app, request):
     if segments and segments[-1] == "" and len(segments) > 1:
         segments.pop()
     if not segments or segments[0].lower() not in VERSIONS:
-        raise GraphError(404, "NotFound",
-                         "Microsoft Graph paths start with /v1.0 or /beta; '%s' does not."
-                         % request.path)
+        raise GraphError(
+            404, "NotFound", "Microsoft Graph paths start with /v1.0 or /beta; '%s' does not." % request.path
+        )
     version = segments[0].lower()
     rest = segments[1:]
     names = [segment.lower() for segment in rest]
@@ -210,8 +257,7 @@ def dispatch(app, request):
         return batch(app, request, version)
 
     if names[:1] == ["me"]:
-        raise GraphError(400, "BadRequest",
-                         "/me request is only valid with delegated authentication flow.")
+        raise GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
 
     if names[:3] == ["identitygovernance", "entitlementmanagement", "connectedorganizations"]:
         return emulator_entitlement.route(app, request, version, roles, rest[3:])
@@ -251,8 +297,7 @@ def dispatch(app, request):
         kind, obj = app.tenant.find_directory_object(rest[1])
         if kind is None:
             raise not_found(rest[1])
-        return entity_response(app, request, version, render_directory_object(kind, obj), None,
-                               "directoryObjects")
+        return entity_response(app, request, version, render_directory_object(kind, obj), None, "directoryObjects")
 
     # Name the first segment that no route accepts, as Graph does.
     known_roots = ("users", "groups", "directoryobjects")
@@ -269,9 +314,12 @@ _SUPPORTED_OPTIONS = ("$filter", "$select", "$top", "$count", "$skiptoken")
 def check_query_options(request):
     for name in request.query:
         if name.startswith("$") and name not in _SUPPORTED_OPTIONS:
-            raise GraphError(400, "BadRequest",
-                             "Query option '%s' is not supported by the emulator; it supports "
-                             "%s." % (name, ", ".join(_SUPPORTED_OPTIONS)))
+            raise GraphError(
+                400,
+                "BadRequest",
+                "Query option '%s' is not supported by the emulator; it supports "
+                "%s." % (name, ", ".join(_SUPPORTED_OPTIONS)),
+            )
     if request.query.get("$count", "true").lower() not in ("true", "false"):
         raise GraphError(400, "BadRequest", "Invalid value for $count: expected true or false.")
 
@@ -305,8 +353,9 @@ def _select(item, names, entity_type):
     if entity_type is not None:
         for name in names:
             if name not in item:
-                raise ODataError("Could not find a property named '%s' on type "
-                                 "'microsoft.graph.%s'." % (name, entity_type))
+                raise ODataError(
+                    "Could not find a property named '%s' on type 'microsoft.graph.%s'." % (name, entity_type)
+                )
     return apply_select(item, names)
 
 
@@ -314,8 +363,7 @@ def entity_response(app, request, version, item, entity_type, context_path):
     if "$filter" in request.query:
         raise GraphError(400, "BadRequest", "$filter is not supported on a single entity.")
     names = parse_select(request.query.get("$select"))
-    body = {"@odata.context": "%s/%s/$metadata#%s/$entity" % (app.graph_url, version,
-                                                              context_path)}
+    body = {"@odata.context": "%s/%s/$metadata#%s/$entity" % (app.graph_url, version, context_path)}
     body.update(_select(item, names, entity_type))
     return json_response(200, body, GRAPH_JSON_TYPE)
 
@@ -349,7 +397,7 @@ def page(app, request, version, items, context_path):
     body = {"@odata.context": "%s/%s/$metadata#%s" % (app.graph_url, version, context_path)}
     if request.query.get("$count", "").lower() == "true":
         body["@odata.count"] = len(items)
-    body["value"] = items[offset:offset + size]
+    body["value"] = items[offset : offset + size]
     if offset + size < len(items):
         params = [(name, value) for name, value in request.query.items() if name != "$skiptoken"]
         params.append(("$skiptoken", encode_skiptoken(offset + size)))
@@ -362,16 +410,12 @@ def get_by_ids(app, request, version):
     body = json_body(request)
     ids = body.get("ids")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise GraphError(400, "Request_BadRequest",
-                         "Invalid request: 'ids' must be a non-empty list of object ids.")
+        raise GraphError(400, "Request_BadRequest", "Invalid request: 'ids' must be a non-empty list of object ids.")
     if len(ids) > MAX_GET_BY_IDS:
-        raise GraphError(400, "Request_BadRequest",
-                         "Invalid request: 'ids' can hold at most %d ids." % MAX_GET_BY_IDS)
+        raise GraphError(400, "Request_BadRequest", "Invalid request: 'ids' can hold at most %d ids." % MAX_GET_BY_IDS)
     types = body.get("types")
-    if types is not None and (not isinstance(types, list)
-                              or not all(isinstance(t, str) for t in types)):
-        raise GraphError(400, "Request_BadRequest",
-                         "Invalid request: 'types' must be a list of type names.")
+    if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
+        raise GraphError(400, "Request_BadRequest", "Invalid request: 'types' must be a list of type names.")
     requested_types = {t.lower() for t in types} if types else None
 
     names = parse_select(request.query.get("$select"))
@@ -381,10 +425,14 @@ def get_by_ids(app, request, version):
         if kind is None or (requested_types is not None and kind.lower() not in requested_types):
             continue
         found.append(apply_select(render_directory_object(kind, obj), names))
-    return json_response(200, {
-        "@odata.context": "%s/%s/$metadata#directoryObjects" % (app.graph_url, version),
-        "value": found,
-    }, GRAPH_JSON_TYPE)
+    return json_response(
+        200,
+        {
+            "@odata.context": "%s/%s/$metadata#directoryObjects" % (app.graph_url, version),
+            "value": found,
+        },
+        GRAPH_JSON_TYPE,
+    )
 
 
 # -- JSON batching ----------------------------------------------------------------------------
@@ -395,12 +443,13 @@ def batch(app, request, version):
     body = json_body(request)
     subrequests = body.get("requests")
     if not isinstance(subrequests, list) or not subrequests:
-        raise GraphError(400, "BadRequest",
-                         "Invalid batch payload format: 'requests' must be a non-empty list.")
+        raise GraphError(400, "BadRequest", "Invalid batch payload format: 'requests' must be a non-empty list.")
     if len(subrequests) > MAX_BATCH_REQUESTS:
-        raise GraphError(400, "BadRequest",
-                         "The batch contains %d requests; the limit is %d."
-                         % (len(subrequests), MAX_BATCH_REQUESTS))
+        raise GraphError(
+            400,
+            "BadRequest",
+            "The batch contains %d requests; the limit is %d." % (len(subrequests), MAX_BATCH_REQUESTS),
+        )
     _validate_batch(subrequests)
 
     statuses = {}
@@ -416,32 +465,31 @@ def _validate_batch(subrequests):
     seen = set()
     for sub in subrequests:
         if not isinstance(sub, dict):
-            raise GraphError(400, "BadRequest", "Invalid batch payload format: each request "
-                                                "must be a JSON object.")
+            raise GraphError(400, "BadRequest", "Invalid batch payload format: each request must be a JSON object.")
         sub_id, method, url = sub.get("id"), sub.get("method"), sub.get("url")
         if not isinstance(sub_id, str) or not sub_id:
             raise GraphError(400, "BadRequest", "Every batch request needs a string 'id'.")
         if sub_id in seen:
             raise GraphError(400, "BadRequest", "Batch request id '%s' is used twice." % sub_id)
-        if not isinstance(method, str) or method.upper() not in ("GET", "POST", "PATCH", "PUT",
-                                                                 "DELETE"):
-            raise GraphError(400, "BadRequest",
-                             "Batch request '%s' has an invalid method %r." % (sub_id, method))
+        if not isinstance(method, str) or method.upper() not in ("GET", "POST", "PATCH", "PUT", "DELETE"):
+            raise GraphError(400, "BadRequest", "Batch request '%s' has an invalid method %r." % (sub_id, method))
         if not isinstance(url, str) or not url:
             raise GraphError(400, "BadRequest", "Batch request '%s' needs a 'url'." % sub_id)
         split = urllib.parse.urlsplit(url)
         if split.scheme or split.netloc:
-            raise GraphError(400, "BadRequest",
-                             "Batch request '%s' has the absolute URL '%s'; batch URLs must be "
-                             "relative to the version, such as '/users/{id}'." % (sub_id, url))
+            raise GraphError(
+                400,
+                "BadRequest",
+                "Batch request '%s' has the absolute URL '%s'; batch URLs must be "
+                "relative to the version, such as '/users/{id}'." % (sub_id, url),
+            )
         depends_on = sub.get("dependsOn", [])
         if not isinstance(depends_on, list) or any(d not in seen for d in depends_on):
-            raise GraphError(400, "BadRequest",
-                             "Batch request '%s' depends on an id that is not an earlier request."
-                             % sub_id)
+            raise GraphError(
+                400, "BadRequest", "Batch request '%s' depends on an id that is not an earlier request." % sub_id
+            )
         if "headers" in sub and not isinstance(sub["headers"], dict):
-            raise GraphError(400, "BadRequest",
-                             "Batch request '%s' has 'headers' that are not an object." % sub_id)
+            raise GraphError(400, "BadRequest", "Batch request '%s' has 'headers' that are not an object." % sub_id)
         seen.add(sub_id)
 
 
@@ -454,17 +502,20 @@ def _run_subrequest(app, request, version, sub, statuses):
 
     failed = [d for d in sub.get("dependsOn", []) if statuses[d] >= 400]
     if failed:
-        error = GraphError(424, "FailedDependency",
-                           "Batch request '%s' was not run because request '%s' failed."
-                           % (sub["id"], failed[0]))
+        error = GraphError(
+            424,
+            "FailedDependency",
+            "Batch request '%s' was not run because request '%s' failed." % (sub["id"], failed[0]),
+        )
         response = error_response(sub_request, error)
         app.tenant.record(log_entry("graph", sub_request, response.status, sub["id"]))
         return response
 
     has_body = "body" in sub and sub["body"] is not None
     if has_body and "content-type" not in sub_headers:
-        error = GraphError(400, "BadRequest", "Write request id : %s does not contain "
-                                              "Content-Type header or body." % sub["id"])
+        error = GraphError(
+            400, "BadRequest", "Write request id : %s does not contain Content-Type header or body." % sub["id"]
+        )
         response = error_response(sub_request, error)
         app.tenant.record(log_entry("graph", sub_request, response.status, sub["id"]))
         return response
@@ -486,8 +537,7 @@ def _run_subrequest(app, request, version, sub, statuses):
 
 
 def _render_subresponse(sub_id, response):
-    subresponse = {"id": sub_id, "status": response.status,
-              "headers": {name: value for name, value in response.headers}}
+    subresponse = {"id": sub_id, "status": response.status, "headers": dict(response.headers)}
     if response.body:
         content_type = response.header("Content-Type") or ""
         text = response.body.decode("utf-8")

@@ -12,12 +12,18 @@ import uuid
 JSON_TYPE = "application/json; charset=utf-8"
 # The content type Graph sends with JSON bodies. Clients that compare it with
 # "application/json" for equality break against Graph and against the emulator alike.
-GRAPH_JSON_TYPE = ("application/json;odata.metadata=minimal;odata.streaming=true;"
-                   "IEEE754Compatible=false;charset=utf-8")
+GRAPH_JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 # Query parameters whose values never go into the request log.
-_SECRET_PARAMETERS = {"client_secret", "client_assertion", "access_token", "code", "assertion",
-                      "refresh_token", "password"}
+_SECRET_PARAMETERS = {
+    "client_secret",
+    "client_assertion",
+    "access_token",
+    "code",
+    "assertion",
+    "refresh_token",
+    "password",
+}
 
 
 class ConnectionAbort(Exception):
@@ -85,8 +91,7 @@ def new_id():
 
 def log_entry(listener, request, status, batch_id=None):
     """Return the request-log entry for a request: no headers, no body, no secret values."""
-    query = {name: ("***" if name.lower() in _SECRET_PARAMETERS else value)
-             for name, value in request.query.items()}
+    query = {name: ("***" if name.lower() in _SECRET_PARAMETERS else value) for name, value in request.query.items()}
     entry = {
         "listener": listener,
         "method": request.method,

@@ -51,8 +51,7 @@ class _Token:
 
 
 def _syntax_error(text, position):
-    return ODataError("Invalid filter clause: Syntax error at position %d in '%s'."
-                      % (position, text))
+    return ODataError("Invalid filter clause: Syntax error at position %d in '%s'." % (position, text))
 
 
 def tokenize(text):
@@ -74,7 +73,8 @@ def tokenize(text):
                 if end < 0:
                     raise ODataError(
                         "Invalid filter clause: Syntax error: unterminated string literal at "
-                        "position %d in '%s'." % (start, text))
+                        "position %d in '%s'." % (start, text)
+                    )
                 pieces.append(text[position:end])
                 if text.startswith("''", end):
                     pieces.append("'")
@@ -94,7 +94,8 @@ def tokenize(text):
         if match is None:
             raise ODataError(
                 "Invalid filter clause: Syntax error: character '%s' is not valid at position %d "
-                "in '%s'." % (char, position, text))
+                "in '%s'." % (char, position, text)
+            )
         tokens.append(_Token("name", match.group(), position))
         position = match.end()
 
@@ -213,7 +214,8 @@ class _Parser:
 def _unknown_property(name, entity_type):
     return ODataError(
         "Invalid filter clause: Could not find a property named '%s' on type "
-        "'microsoft.graph.%s'." % (name, entity_type))
+        "'microsoft.graph.%s'." % (name, entity_type)
+    )
 
 
 def _fold(value):
@@ -233,8 +235,7 @@ def parse_top(value):
     if value is None:
         return None
     if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= 999:
-        raise ODataError("Invalid value '%s' for $top query option. "
-                         "Specify an integer between 1 and 999." % value)
+        raise ODataError("Invalid value '%s' for $top query option. Specify an integer between 1 and 999." % value)
     return int(value)
 
 
@@ -273,6 +274,5 @@ def decode_skiptoken(token):
     except (binascii.Error, ValueError, KeyError, TypeError):
         offset = None
     if not isinstance(offset, int) or offset < 0:
-        raise ODataError("The specified page token value has expired and can no longer be "
-                         "included in your request.")
+        raise ODataError("The specified page token value has expired and can no longer be included in your request.")
     return offset

@@ -4,7 +4,9 @@ Every public method takes the lock, so the HTTP handler threads can call them di
 Methods that return state return deep copies.
 """
 
+import base64
 import copy
+import json
 import re
 import secrets
 import threading
@@ -24,6 +26,9 @@ DEFAULT_SWITCHES = {
     "org_not_found_code": "ResourceNotFound",
     "token_lifetime": 3600,
     "app_roles": list(seed.DEFAULT_APP_ROLES),
+    # The cloud that the tenant's OpenID metadata names. "emulator" names the emulator's own
+    # Graph host. The others name a national cloud, as Entra ID does for a tenant there.
+    "tenant_cloud": "emulator",
 }
 
 _SWITCH_CHOICES = {
@@ -32,12 +37,25 @@ _SWITCH_CHOICES = {
     "missing_remove": ("not_found", "bad_request", "no_content"),
     "patch_status": (202, 204),
     "org_not_found_code": ("ResourceNotFound", "Request_ResourceNotFound"),
+    "tenant_cloud": ("emulator", "public", "usgov", "usgov_dod", "china"),
 }
 
 FAULT_ACTIONS = ("respond", "reset", "delay")
 FAULT_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "*")
-_FAULT_KEYS = {"method", "path", "listener", "count", "status", "retry_after", "code", "message",
-               "body", "content_type", "action", "seconds"}
+_FAULT_KEYS = {
+    "method",
+    "path",
+    "listener",
+    "count",
+    "status",
+    "retry_after",
+    "code",
+    "message",
+    "body",
+    "content_type",
+    "action",
+    "seconds",
+}
 
 SPONSOR_KINDS = ("internalSponsors", "externalSponsors")
 
@@ -49,6 +67,16 @@ class StateError(ValueError):
     """Invalid control input, such as an unknown switch. The message names the value."""
 
 
+def unsigned_jwt(claims):
+    """Encode ``claims`` as a JWT with ``alg: none`` and an empty signature."""
+
+    def encode(value):
+        raw = json.dumps(value, separators=(",", ":")).encode("utf-8")
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    return "%s.%s." % (encode({"alg": "none", "typ": "JWT"}), encode(claims))
+
+
 def validate_switches(changes):
     """Return ``changes`` with values normalized.
 
@@ -57,26 +85,24 @@ def validate_switches(changes):
     normalized = {}
     for name, value in changes.items():
         if name not in DEFAULT_SWITCHES:
-            raise StateError("unknown switch %r; known switches: %s"
-                             % (name, ", ".join(sorted(DEFAULT_SWITCHES))))
+            raise StateError("unknown switch %r; known switches: %s" % (name, ", ".join(sorted(DEFAULT_SWITCHES))))
         if name in _SWITCH_CHOICES:
             if value not in _SWITCH_CHOICES[name]:
-                raise StateError("invalid value %r for switch %r; expected one of %s"
-                                 % (value, name, ", ".join(repr(c) for c in _SWITCH_CHOICES[name])))
+                raise StateError(
+                    "invalid value %r for switch %r; expected one of %s"
+                    % (value, name, ", ".join(repr(c) for c in _SWITCH_CHOICES[name]))
+                )
         elif name == "latency":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise StateError("invalid value %r for switch 'latency'; expected seconds >= 0"
-                                 % (value,))
+                raise StateError("invalid value %r for switch 'latency'; expected seconds >= 0" % (value,))
             value = float(value)
         elif name in ("page_size", "token_lifetime"):
             minimum = 1 if name == "page_size" else 0
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise StateError("invalid value %r for switch %r; expected an integer >= %d"
-                                 % (value, name, minimum))
+                raise StateError("invalid value %r for switch %r; expected an integer >= %d" % (value, name, minimum))
         elif name == "app_roles":
             if not isinstance(value, list) or not all(isinstance(role, str) for role in value):
-                raise StateError("invalid value %r for switch 'app_roles'; expected a list of "
-                                 "role names" % (value,))
+                raise StateError("invalid value %r for switch 'app_roles'; expected a list of role names" % (value,))
             value = list(value)
         normalized[name] = value
     return normalized
@@ -92,8 +118,7 @@ def validate_fault(spec):
 
     method = str(spec.get("method", "*")).upper()
     if method not in FAULT_METHODS:
-        raise StateError("invalid fault method %r; expected one of %s"
-                         % (spec.get("method"), ", ".join(FAULT_METHODS)))
+        raise StateError("invalid fault method %r; expected one of %s" % (spec.get("method"), ", ".join(FAULT_METHODS)))
     path = spec.get("path", "")
     try:
         pattern = re.compile(path)
@@ -107,8 +132,7 @@ def validate_fault(spec):
         raise StateError("invalid fault count %r; expected an integer >= 1" % (count,))
     action = spec.get("action", "respond")
     if action not in FAULT_ACTIONS:
-        raise StateError("invalid fault action %r; expected one of %s"
-                         % (action, ", ".join(FAULT_ACTIONS)))
+        raise StateError("invalid fault action %r; expected one of %s" % (action, ", ".join(FAULT_ACTIONS)))
     status = spec.get("status", 429)
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         raise StateError("invalid fault status %r; expected an HTTP status code" % (status,))
@@ -118,8 +142,7 @@ def validate_fault(spec):
     retry_after = spec.get("retry_after")
     if retry_after is not None:
         if isinstance(retry_after, bool) or not isinstance(retry_after, (str, int, float)):
-            raise StateError("invalid fault retry_after %r; expected a string, a number or null"
-                             % (retry_after,))
+            raise StateError("invalid fault retry_after %r; expected a string, a number or null" % (retry_after,))
         retry_after = str(retry_after)
     for key in ("code", "message", "body", "content_type"):
         if spec.get(key) is not None and not isinstance(spec[key], str):
@@ -163,11 +186,11 @@ class TenantState:
         with self._lock:
             self.users = {user["id"]: copy.deepcopy(user) for user in seed.USERS}
             self.groups = {group["id"]: copy.deepcopy(group) for group in seed.GROUPS}
-            self.service_principals = {principal["id"]: copy.deepcopy(principal)
-                                       for principal in seed.SERVICE_PRINCIPALS}
+            self.service_principals = {
+                principal["id"]: copy.deepcopy(principal) for principal in seed.SERVICE_PRINCIPALS
+            }
             self.devices = {device["id"]: copy.deepcopy(device) for device in seed.DEVICES}
-            self.organizations = {org["id"]: copy.deepcopy(org)
-                                  for org in seed.CONNECTED_ORGANIZATIONS}
+            self.organizations = {org["id"]: copy.deepcopy(org) for org in seed.CONNECTED_ORGANIZATIONS}
             self.switches = copy.deepcopy(DEFAULT_SWITCHES)
             self.faults = []
             self.tokens = {}
@@ -176,13 +199,15 @@ class TenantState:
     def snapshot(self):
         """Return the JSON-ready state served by GET /_emulator/state."""
         with self._lock:
-            return copy.deepcopy({
-                "connectedOrganizations": list(self.organizations.values()),
-                "users": list(self.users.values()),
-                "groups": list(self.groups.values()),
-                "servicePrincipals": list(self.service_principals.values()),
-                "devices": list(self.devices.values()),
-            })
+            return copy.deepcopy(
+                {
+                    "connectedOrganizations": list(self.organizations.values()),
+                    "users": list(self.users.values()),
+                    "groups": list(self.groups.values()),
+                    "servicePrincipals": list(self.service_principals.values()),
+                    "devices": list(self.devices.values()),
+                }
+            )
 
     # -- switches -------------------------------------------------------------------------
 
@@ -254,10 +279,27 @@ class TenantState:
     # -- tokens ---------------------------------------------------------------------------
 
     def issue_token(self, tenant_id, client_id, audience):
-        """Create an opaque access token and return it with its lifetime in seconds."""
+        """Create an access token and return it with its lifetime in seconds.
+
+        The token has the shape of a JWT with the claims Entra ID puts in an app-only token
+        (``aud``, ``tid``, ``appid``, ``roles``, ``exp``). It is unsigned (``alg`` is ``none``),
+        because the emulator checks a token by looking it up and clients may only decode it.
+        """
         with self._lock:
             lifetime = self.switches["token_lifetime"]
-            token = secrets.token_urlsafe(48)
+            token = unsigned_jwt(
+                {
+                    "aud": audience,
+                    "iss": "https://sts.windows.net/%s/" % tenant_id,
+                    "tid": tenant_id,
+                    "appid": client_id,
+                    "idtyp": "app",
+                    "roles": list(self.switches["app_roles"]),
+                    "iat": int(time.time()),
+                    "exp": int(time.time() + lifetime),
+                    "uti": secrets.token_urlsafe(24),
+                }
+            )
             self.tokens[token] = {
                 "tenant_id": tenant_id,
                 "client_id": client_id,
@@ -285,9 +327,12 @@ class TenantState:
         """Return (kind, object copy) for an id of any kind, or (None, None)."""
         key = object_id.lower()
         with self._lock:
-            for kind, table in (("user", self.users), ("group", self.groups),
-                                ("servicePrincipal", self.service_principals),
-                                ("device", self.devices)):
+            for kind, table in (
+                ("user", self.users),
+                ("group", self.groups),
+                ("servicePrincipal", self.service_principals),
+                ("device", self.devices),
+            ):
                 if key in table:
                     return kind, copy.deepcopy(table[key])
             return None, None
@@ -298,8 +343,7 @@ class TenantState:
         with self._lock:
             user = self.users.get(id_or_upn.lower())
             if user is None:
-                user = next((u for u in self.users.values()
-                             if u["userPrincipalName"].casefold() == folded), None)
+                user = next((u for u in self.users.values() if u["userPrincipalName"].casefold() == folded), None)
             return copy.deepcopy(user)
 
     def find_group(self, group_id):
@@ -331,23 +375,34 @@ class TenantState:
         obj = copy.deepcopy(fields)
         obj["id"] = str(obj.get("id") or uuid.uuid4()).lower()
         if kind == "user":
-            defaults = {"givenName": None, "surname": None, "mail": None, "jobTitle": None,
-                        "userType": "Member", "accountEnabled": True, "otherMails": [],
-                        "businessPhones": []}
+            defaults = {
+                "givenName": None,
+                "surname": None,
+                "mail": None,
+                "jobTitle": None,
+                "userType": "Member",
+                "accountEnabled": True,
+                "otherMails": [],
+                "businessPhones": [],
+            }
         else:
-            defaults = {"description": None, "mail": None, "mailEnabled": False,
-                        "mailNickname": obj["displayName"].lower().replace(" ", "-"),
-                        "securityEnabled": True, "groupTypes": []}
+            defaults = {
+                "description": None,
+                "mail": None,
+                "mailEnabled": False,
+                "mailNickname": obj["displayName"].lower().replace(" ", "-"),
+                "securityEnabled": True,
+                "groupTypes": [],
+            }
         obj = {**defaults, **obj}
         with self._lock:
-            kind_found, _ = self.find_directory_object(obj["id"])
+            kind_found, _existing = self.find_directory_object(obj["id"])
             if kind_found is not None:
                 raise StateError("an object with id %r already exists" % obj["id"])
-            if kind == "user" and any(u["userPrincipalName"].casefold()
-                                      == obj["userPrincipalName"].casefold()
-                                      for u in self.users.values()):
-                raise StateError("a user with userPrincipalName %r already exists"
-                                 % obj["userPrincipalName"])
+            if kind == "user" and any(
+                u["userPrincipalName"].casefold() == obj["userPrincipalName"].casefold() for u in self.users.values()
+            ):
+                raise StateError("a user with userPrincipalName %r already exists" % obj["userPrincipalName"])
             table[obj["id"]] = obj
             return copy.deepcopy(obj)
 
@@ -364,8 +419,14 @@ class TenantState:
     def create_organization(self, fields):
         org_id = str(uuid.uuid4())
         stamp = now_iso()
-        org = {"id": org_id, **fields, "createdDateTime": stamp, "modifiedDateTime": stamp,
-               "internalSponsors": [], "externalSponsors": []}
+        org = {
+            "id": org_id,
+            **fields,
+            "createdDateTime": stamp,
+            "modifiedDateTime": stamp,
+            "internalSponsors": [],
+            "externalSponsors": [],
+        }
         with self._lock:
             self.organizations[org_id] = org
             return copy.deepcopy(org)
@@ -405,8 +466,7 @@ class TenantState:
     def set_sponsors(self, org_id, kind, ids):
         """Replace a sponsor list for test set-up. Every id must name a directory object."""
         if kind not in SPONSOR_KINDS:
-            raise StateError("invalid sponsor kind %r; expected one of %s"
-                             % (kind, ", ".join(SPONSOR_KINDS)))
+            raise StateError("invalid sponsor kind %r; expected one of %s" % (kind, ", ".join(SPONSOR_KINDS)))
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise StateError("'ids' must be a list of object id strings")
         with self._lock:

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Local emulator of Microsoft Graph and the Entra ID token endpoints, for tests and demos.
 
 Two HTTPS listeners on 127.0.0.1 share one emulated tenant: the login listener serves OpenID
@@ -92,11 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(json_response(400, {"error": "invalid Content-Length header"}))
             return
         body = self.rfile.read(length) if length else b""
-        request = Request(server.listener, self.command, self.path, dict(self.headers.items()),
-                          body)
+        request = Request(server.listener, self.command, self.path, dict(self.headers.items()), body)
 
-        is_control = (server.listener == "graph" and request.segments
-                      and request.segments[0].lower() == "_emulator")
+        is_control = server.listener == "graph" and request.segments and request.segments[0].lower() == "_emulator"
         try:
             if is_control:
                 response = emulator_control.handle(app, request)
@@ -105,8 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 response = emulator_graph.handle(app, request)
         except ConnectionAbort:
-            logger.info("%s %s %s connection reset by fault", server.listener, request.method,
-                        request.path)
+            logger.info("%s %s %s connection reset by fault", server.listener, request.method, request.path)
             app.tenant.record(log_entry(server.listener, request, None))
             self._abort()
             return
@@ -114,8 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
             logger.exception("%s %s %s failed", server.listener, request.method, request.path)
             response = json_response(500, {"error": "internal emulator error; see its log"})
 
-        logger.info("%s %s %s %d", server.listener, request.method, request.path,
-                    response.status)
+        logger.info("%s %s %s %d", server.listener, request.method, request.path, response.status)
         if not is_control:
             app.tenant.record(log_entry(server.listener, request, response.status))
         self._write(response)
@@ -134,8 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Close the connection with a TCP reset and no response."""
         self.close_connection = True
         try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         except OSError:
             pass
         self.connection.close()
@@ -148,8 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         # The base class calls this for protocol errors. Its message can quote the request
         # line, query string included, so only the status code is logged.
         if args and isinstance(args[0], int):
-            logger.warning("%s: rejected a malformed request with HTTP %d", self.server.listener,
-                           args[0])
+            logger.warning("%s: rejected a malformed request with HTTP %d", self.server.listener, args[0])
         else:
             logger.warning("%s: %s", self.server.listener, format % args)
 
@@ -177,8 +171,7 @@ class _TLSServer(ThreadingHTTPServer):
         try:
             connection = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError) as exc:
-            logger.info("%s: TLS handshake with %s failed: %s", self.listener, client_address[0],
-                        exc)
+            logger.info("%s: TLS handshake with %s failed: %s", self.listener, client_address[0], exc)
             return
         with self._connections_lock:
             self._connections.add(connection)
@@ -224,19 +217,23 @@ def _make_client_certificate(password):
     ``password``, followed by the certificate.
     """
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                         "%s (emulator)" % seed.APP_DISPLAY_NAME)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder()
-                   .subject_name(name)
-                   .issuer_name(name)
-                   .public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=365))
-                   .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.BestAvailableEncryption(password.encode("utf-8")))
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "%s (emulator)" % seed.APP_DISPLAY_NAME)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(password.encode("utf-8")),
+    )
     cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
     return (key_pem + cert_pem).decode("ascii"), certificate
 
@@ -262,6 +259,8 @@ class Emulator:
         self.client_id = seed.CLIENT_ID
         self.client_secret = seed.CLIENT_SECRET
         self.client_certificate = None
+        self.identity_header = None
+        self.federated_token = None
         self.login_url = None
         self.graph_url = None
         self.info = None
@@ -292,6 +291,11 @@ class Emulator:
         certificate_path = self.state_dir / "client-cert.pem"
         _write_atomically(certificate_path, pem)
 
+        self.identity_header = secrets.token_urlsafe(24)
+        self.federated_token = emulator_login.make_federated_token()
+        federated_token_path = self.state_dir / "federated-token.jwt"
+        _write_atomically(federated_token_path, self.federated_token)
+
         try:
             login = _TLSServer((self.host, self.login_port), context, self, "login")
             self._servers.append(login)
@@ -304,8 +308,7 @@ class Emulator:
         self.graph_url = "https://%s:%d" % (self.host, graph.server_address[1])
 
         for server in self._servers:
-            thread = threading.Thread(target=server.serve_forever,
-                                      name="emulator-" + server.listener, daemon=True)
+            thread = threading.Thread(target=server.serve_forever, name="emulator-" + server.listener, daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -319,6 +322,9 @@ class Emulator:
             "client_secret": self.client_secret,
             "certificate_path": str(certificate_path),
             "certificate_password": password,
+            "federated_token_file": str(federated_token_path),
+            "identity_endpoint": self.login_url + emulator_login.IDENTITY_PATH,
+            "identity_header": self.identity_header,
             "pid": os.getpid(),
         }
         # vars.yml first: a caller that waits for emulator.json then finds both files.
@@ -329,8 +335,20 @@ class Emulator:
     def _vars_yaml(self):
         # A JSON string is a valid YAML double-quoted scalar, so json.dumps quotes each value.
         lines = ["# Written by graph_emulator.py for ansible-playbook -e @vars.yml"]
-        for key in ("login_url", "graph_url", "control_url", "ca_path", "tenant_id", "client_id",
-                    "client_secret", "certificate_path", "certificate_password"):
+        for key in (
+            "login_url",
+            "graph_url",
+            "control_url",
+            "ca_path",
+            "tenant_id",
+            "client_id",
+            "client_secret",
+            "certificate_path",
+            "certificate_password",
+            "federated_token_file",
+            "identity_endpoint",
+            "identity_header",
+        ):
             lines.append("emulator_%s: %s" % (key, json.dumps(self.info[key])))
         return "\n".join(lines) + "\n"
 
@@ -399,11 +417,9 @@ class Emulator:
 
     def set_sponsors(self, org_id, sponsor_type, ids):
         """Replace a sponsor list. ``sponsor_type`` is "internal", "external" or the list name."""
-        kind = {"internal": "internalSponsors", "external": "externalSponsors"}.get(
-            sponsor_type, sponsor_type)
+        kind = {"internal": "internalSponsors", "external": "externalSponsors"}.get(sponsor_type, sponsor_type)
         if kind not in SPONSOR_KINDS:
-            raise StateError("invalid sponsor type %r; expected 'internal' or 'external'"
-                             % (sponsor_type,))
+            raise StateError("invalid sponsor type %r; expected 'internal' or 'external'" % (sponsor_type,))
         return self.tenant.set_sponsors(org_id, kind, list(ids))
 
     def add_user(self, **fields):
@@ -419,19 +435,23 @@ class Emulator:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description="Run a local emulator of Microsoft Graph and the Entra ID token endpoints.")
-    parser.add_argument("--state-dir", required=True,
-                        help="directory for emulator.json, vars.yml, ca.pem and client-cert.pem")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind; only 127.x.x.x is accepted (default 127.0.0.1)")
-    parser.add_argument("--login-port", type=int, default=0,
-                        help="TCP port of the login listener; 0 picks a free port (default 0)")
-    parser.add_argument("--graph-port", type=int, default=0,
-                        help="TCP port of the Graph listener; 0 picks a free port (default 0)")
+        description="Run a local emulator of Microsoft Graph and the Entra ID token endpoints."
+    )
+    parser.add_argument(
+        "--state-dir", required=True, help="directory for emulator.json, vars.yml, ca.pem and client-cert.pem"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind; only 127.x.x.x is accepted (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--login-port", type=int, default=0, help="TCP port of the login listener; 0 picks a free port (default 0)"
+    )
+    parser.add_argument(
+        "--graph-port", type=int, default=0, help="TCP port of the Graph listener; 0 picks a free port (default 0)"
+    )
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s graph-emulator %(message)s")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s graph-emulator %(message)s")
     try:
         validate_host(args.host)
     except ValueError as exc:
@@ -449,11 +469,17 @@ def main(argv=None):
     try:
         emulator.start()
     except OSError as exc:
-        logger.error("cannot start: %s (host %s, login port %d, graph port %d)", exc, args.host,
-                     args.login_port, args.graph_port)
+        logger.error(
+            "cannot start: %s (host %s, login port %d, graph port %d)", exc, args.host, args.login_port, args.graph_port
+        )
         return 1
-    logger.info("started: login %s, graph %s, state dir %s, pid %d", emulator.login_url,
-                emulator.graph_url, emulator.state_dir, os.getpid())
+    logger.info(
+        "started: login %s, graph %s, state dir %s, pid %d",
+        emulator.login_url,
+        emulator.graph_url,
+        emulator.state_dir,
+        os.getpid(),
+    )
 
     while not stop_requested.wait(0.5):
         pass

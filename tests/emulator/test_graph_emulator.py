@@ -4,6 +4,7 @@ Clients are msal and requests. Every requests call passes ``verify`` explicitly,
 REQUESTS_CA_BUNDLE (often set on CI machines) overrides a Session's own ``verify``.
 """
 
+import base64
 import functools
 import json
 import os
@@ -25,13 +26,27 @@ from cryptography.hazmat.primitives import hashes, serialization
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import emulator_login  # noqa: E402
 import emulator_seed as seed  # noqa: E402
 from emulator_odata import ODataError, parse_filter  # noqa: E402
 from graph_emulator import Emulator  # noqa: E402
 
 ORGS = "/v1.0/identityGovernance/entitlementManagement/connectedOrganizations"
-INFO_KEYS = {"login_url", "graph_url", "control_url", "ca_path", "tenant_id", "client_id",
-             "client_secret", "certificate_path", "certificate_password", "pid"}
+INFO_KEYS = {
+    "login_url",
+    "graph_url",
+    "control_url",
+    "ca_path",
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "certificate_path",
+    "certificate_password",
+    "federated_token_file",
+    "identity_endpoint",
+    "identity_header",
+    "pid",
+}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +75,7 @@ class Client:
         headers = dict(kwargs.pop("headers", {}))
         if self.token and "Authorization" not in headers:
             headers["Authorization"] = "Bearer " + self.token
-        return self.session.request(method, url, headers=headers, verify=self.emu.info["ca_path"],
-                                    timeout=30, **kwargs)
+        return self.session.request(method, url, headers=headers, verify=self.emu.info["ca_path"], timeout=30, **kwargs)
 
     def get(self, url, **kwargs):
         return self.request("GET", url, **kwargs)
@@ -84,9 +98,12 @@ def token_url(emu, tenant=None):
 
 
 def secret_form(emu, **overrides):
-    form = {"grant_type": "client_credentials", "client_id": emu.info["client_id"],
-            "client_secret": emu.info["client_secret"],
-            "scope": emu.info["graph_url"] + "/.default"}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emu.info["client_id"],
+        "client_secret": emu.info["client_secret"],
+        "scope": emu.info["graph_url"] + "/.default",
+    }
     form.update(overrides)
     return form
 
@@ -167,9 +184,12 @@ def test_msal_secret_flow_with_pinned_ca(emulator, monkeypatch, tmp_path):
     monkeypatch.setenv("CURL_CA_BUNDLE", str(other_ca))
 
     app = msal.ConfidentialClientApplication(
-        emulator.info["client_id"], client_credential=emulator.info["client_secret"],
+        emulator.info["client_id"],
+        client_credential=emulator.info["client_secret"],
         authority="%s/%s" % (emulator.info["login_url"], emulator.info["tenant_id"]),
-        instance_discovery=False, http_client=pinned_http_client(emulator.info["ca_path"]))
+        instance_discovery=False,
+        http_client=pinned_http_client(emulator.info["ca_path"]),
+    )
     result = app.acquire_token_for_client(scopes=[emulator.info["graph_url"] + "/.default"])
 
     assert "access_token" in result, result.get("error_description")
@@ -188,23 +208,29 @@ def test_msal_verify_overridden_by_env(emulator, monkeypatch, tmp_path):
 
     with pytest.raises(requests.exceptions.SSLError):
         msal.ConfidentialClientApplication(
-            emulator.info["client_id"], client_credential=emulator.info["client_secret"],
+            emulator.info["client_id"],
+            client_credential=emulator.info["client_secret"],
             authority="%s/%s" % (emulator.info["login_url"], emulator.info["tenant_id"]),
-            instance_discovery=False, verify=emulator.info["ca_path"])
+            instance_discovery=False,
+            verify=emulator.info["ca_path"],
+        )
 
 
 def test_msal_authority_by_domain(emulator):
     app = msal.ConfidentialClientApplication(
-        emulator.info["client_id"], client_credential=emulator.info["client_secret"],
+        emulator.info["client_id"],
+        client_credential=emulator.info["client_secret"],
         authority="%s/Contoso.Example" % emulator.info["login_url"],
-        instance_discovery=False, http_client=pinned_http_client(emulator.info["ca_path"]))
+        instance_discovery=False,
+        http_client=pinned_http_client(emulator.info["ca_path"]),
+    )
     result = app.acquire_token_for_client(scopes=[emulator.info["graph_url"] + "/.default"])
     assert "access_token" in result, result.get("error_description")
 
 
 @pytest.mark.parametrize("style", ["sha256", "sha1"])
 def test_msal_certificate_flow(emulator, style):
-    pem, _, cert = read_client_certificate(emulator)
+    pem, _key, cert = read_client_certificate(emulator)
     credential = {"private_key": pem.decode(), "passphrase": emulator.info["certificate_password"]}
     if style == "sha256":
         credential["public_certificate"] = cert.public_bytes(serialization.Encoding.PEM).decode()
@@ -212,9 +238,12 @@ def test_msal_certificate_flow(emulator, style):
         credential["thumbprint"] = cert.fingerprint(hashes.SHA1()).hex()  # noqa: S303
 
     app = msal.ConfidentialClientApplication(
-        emulator.info["client_id"], client_credential=credential,
+        emulator.info["client_id"],
+        client_credential=credential,
         authority="%s/%s" % (emulator.info["login_url"], emulator.info["tenant_id"]),
-        instance_discovery=False, http_client=pinned_http_client(emulator.info["ca_path"]))
+        instance_discovery=False,
+        http_client=pinned_http_client(emulator.info["ca_path"]),
+    )
     result = app.acquire_token_for_client(scopes=[emulator.info["graph_url"] + "/.default"])
     assert "access_token" in result, result.get("error_description")
 
@@ -222,12 +251,17 @@ def test_msal_certificate_flow(emulator, style):
 def test_msal_unregistered_certificate(emulator):
     ca = trustme.CA()
     leaf = ca.issue_cert("unregistered.example", key_type=trustme.KeyType.RSA)
-    credential = {"private_key": leaf.private_key_pem.bytes().decode(),
-                  "public_certificate": leaf.cert_chain_pems[0].bytes().decode()}
+    credential = {
+        "private_key": leaf.private_key_pem.bytes().decode(),
+        "public_certificate": leaf.cert_chain_pems[0].bytes().decode(),
+    }
     app = msal.ConfidentialClientApplication(
-        emulator.info["client_id"], client_credential=credential,
+        emulator.info["client_id"],
+        client_credential=credential,
         authority="%s/%s" % (emulator.info["login_url"], emulator.info["tenant_id"]),
-        instance_discovery=False, http_client=pinned_http_client(emulator.info["ca_path"]))
+        instance_discovery=False,
+        http_client=pinned_http_client(emulator.info["ca_path"]),
+    )
     result = app.acquire_token_for_client(scopes=[emulator.info["graph_url"] + "/.default"])
     assert result["error"] == "invalid_client"
     assert result["error_codes"] == [700027]
@@ -236,9 +270,12 @@ def test_msal_unregistered_certificate(emulator):
 
 def test_msal_wrong_secret(emulator):
     app = msal.ConfidentialClientApplication(
-        emulator.info["client_id"], client_credential="not-the-secret",
+        emulator.info["client_id"],
+        client_credential="not-the-secret",
         authority="%s/%s" % (emulator.info["login_url"], emulator.info["tenant_id"]),
-        instance_discovery=False, http_client=pinned_http_client(emulator.info["ca_path"]))
+        instance_discovery=False,
+        http_client=pinned_http_client(emulator.info["ca_path"]),
+    )
     result = app.acquire_token_for_client(scopes=[emulator.info["graph_url"] + "/.default"])
     assert result["error"] == "invalid_client"
     assert result["error_codes"] == [7000215]
@@ -249,9 +286,12 @@ def test_msal_wrong_secret(emulator):
 def test_msal_unknown_tenant(emulator):
     with pytest.raises(ValueError):
         msal.ConfidentialClientApplication(
-            emulator.info["client_id"], client_credential=emulator.info["client_secret"],
+            emulator.info["client_id"],
+            client_credential=emulator.info["client_secret"],
             authority="%s/%s" % (emulator.info["login_url"], "nowhere.example"),
-            instance_discovery=False, http_client=pinned_http_client(emulator.info["ca_path"]))
+            instance_discovery=False,
+            http_client=pinned_http_client(emulator.info["ca_path"]),
+        )
 
 
 # -- login: raw protocol ----------------------------------------------------------------------
@@ -260,21 +300,25 @@ def test_msal_unknown_tenant(emulator):
 def test_discovery_document(emulator):
     client = Client(emulator)
     for tenant in (seed.TENANT_ID.upper(), "contoso.example"):
-        response = client.get("%s/%s/v2.0/.well-known/openid-configuration"
-                              % (emulator.info["login_url"], tenant))
+        response = client.get("%s/%s/v2.0/.well-known/openid-configuration" % (emulator.info["login_url"], tenant))
         assert response.status_code == 200
         config = response.json()
         assert config["token_endpoint"] == token_url(emulator)
         assert config["issuer"] == "%s/%s/v2.0" % (emulator.info["login_url"], seed.TENANT_ID)
         assert config["msgraph_host"] == urllib.parse.urlsplit(emulator.info["graph_url"]).netloc
-        for key in ("authorization_endpoint", "device_authorization_endpoint",
-                    "tenant_region_scope", "cloud_instance_name"):
+        for key in (
+            "authorization_endpoint",
+            "device_authorization_endpoint",
+            "tenant_region_scope",
+            "cloud_instance_name",
+        ):
             assert key in config
 
 
 def test_discovery_unknown_tenant(emulator):
-    response = Client(emulator).get("%s/nowhere.example/v2.0/.well-known/openid-configuration"
-                                    % emulator.info["login_url"])
+    response = Client(emulator).get(
+        "%s/nowhere.example/v2.0/.well-known/openid-configuration" % emulator.info["login_url"]
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "invalid_tenant"
@@ -285,9 +329,11 @@ def test_discovery_unknown_tenant(emulator):
 
 
 def test_token_error_format(emulator):
-    response = Client(emulator).post(token_url(emulator),
-                                     data=secret_form(emulator, client_secret="wrong-value"),
-                                     headers={"client-request-id": "my-correlation-id"})
+    response = Client(emulator).post(
+        token_url(emulator),
+        data=secret_form(emulator, client_secret="wrong-value"),
+        headers={"client-request-id": "my-correlation-id"},
+    )
     assert response.status_code == 401
     body = response.json()
     assert body["error"] == "invalid_client"
@@ -302,20 +348,20 @@ def test_token_error_format(emulator):
     assert emulator.info["client_secret"] not in response.text
 
 
-@pytest.mark.parametrize("overrides, tenant, status, error, code", [
-    ({}, "nowhere.example", 400, "invalid_request", 90002),
-    ({"client_id": "00000000-0000-4000-8000-000000000999"}, None, 400, "unauthorized_client",
-     700016),
-    ({"scope": "SCOPE/User.Read"}, None, 400, "invalid_scope", 70011),
-    ({"scope": "https://api.unknown.example/.default"}, None, 400, "invalid_resource", 500011),
-    ({"client_secret": ""}, None, 401, "invalid_client", 7000218),
-    ({"grant_type": "password"}, None, 400, "unsupported_grant_type", 70003),
-])
+@pytest.mark.parametrize(
+    "overrides, tenant, status, error, code",
+    [
+        ({}, "nowhere.example", 400, "invalid_request", 90002),
+        ({"client_id": "00000000-0000-4000-8000-000000000999"}, None, 400, "unauthorized_client", 700016),
+        ({"scope": "SCOPE/User.Read"}, None, 400, "invalid_scope", 70011),
+        ({"scope": "https://api.unknown.example/.default"}, None, 400, "invalid_resource", 500011),
+        ({"client_secret": ""}, None, 401, "invalid_client", 7000218),
+        ({"grant_type": "password"}, None, 400, "unsupported_grant_type", 70003),
+    ],
+)
 def test_token_errors(emulator, overrides, tenant, status, error, code):
-    overrides = {key: value.replace("SCOPE", emulator.info["graph_url"])
-                 for key, value in overrides.items()}
-    response = Client(emulator).post(token_url(emulator, tenant),
-                                     data=secret_form(emulator, **overrides))
+    overrides = {key: value.replace("SCOPE", emulator.info["graph_url"]) for key, value in overrides.items()}
+    response = Client(emulator).post(token_url(emulator, tenant), data=secret_form(emulator, **overrides))
     assert response.status_code == status
     assert response.json()["error"] == error
     assert response.json()["error_codes"] == [code]
@@ -334,8 +380,7 @@ def test_token_success_shape(emulator):
 
 def test_other_cloud_token_rejected_by_graph(emulator):
     client = Client(emulator)
-    response = client.post(token_url(emulator),
-                           data=secret_form(emulator, scope="https://graph.microsoft.us/.default"))
+    response = client.post(token_url(emulator), data=secret_form(emulator, scope="https://graph.microsoft.us/.default"))
     assert response.status_code == 200
     graph = Client(emulator, response.json()["access_token"])
     rejected = graph.get("/v1.0/users/" + seed.ADA)
@@ -348,8 +393,9 @@ def test_listeners_are_separate(emulator, graph):
     login = emulator.info["login_url"]
     assert graph.get(login + "/v1.0/users/" + seed.ADA).status_code == 404
     assert graph.get(login + "/_emulator/state").status_code == 404
-    on_graph = Client(emulator).post(emulator.info["graph_url"] + "/%s/oauth2/v2.0/token"
-                                     % seed.TENANT_ID, data=secret_form(emulator))
+    on_graph = Client(emulator).post(
+        emulator.info["graph_url"] + "/%s/oauth2/v2.0/token" % seed.TENANT_ID, data=secret_form(emulator)
+    )
     assert on_graph.status_code == 404
 
 
@@ -395,8 +441,7 @@ def test_request_ids_echoed(graph):
     generated = graph.get("/v1.0/users/" + seed.ADA)
     assert generated.headers["client-request-id"]
 
-    missing = graph.get("/v1.0/users/nobody@contoso.example",
-                        headers={"client-request-id": "abc-456"})
+    missing = graph.get("/v1.0/users/nobody@contoso.example", headers={"client-request-id": "abc-456"})
     assert error_of(missing)["innerError"]["client-request-id"] == "abc-456"
 
 
@@ -404,8 +449,7 @@ def test_app_roles_enforced(emulator):
     emulator.configure(app_roles=[])
     response = Client(emulator, fetch_token(emulator)).get(ORGS)
     assert response.status_code == 403
-    assert error_of(response)["message"] == \
-        "Either scp or roles claim need to be present in the token."
+    assert error_of(response)["message"] == "Either scp or roles claim need to be present in the token."
 
     emulator.configure(app_roles=["Directory.Read.All"])
     client = Client(emulator, fetch_token(emulator))
@@ -415,9 +459,10 @@ def test_app_roles_enforced(emulator):
     emulator.configure(app_roles=["EntitlementManagement.Read.All"])
     client = Client(emulator, fetch_token(emulator))
     assert client.get(ORGS).status_code == 200
-    denied = client.post("%s/%s/internalSponsors/$ref" % (ORGS, seed.LITWARE),
-                         json={"@odata.id": "%s/v1.0/users/%s"
-                                            % (emulator.info["graph_url"], seed.ADA)})
+    denied = client.post(
+        "%s/%s/internalSponsors/$ref" % (ORGS, seed.LITWARE),
+        json={"@odata.id": "%s/v1.0/users/%s" % (emulator.info["graph_url"], seed.ADA)},
+    )
     assert denied.status_code == 403
     user_lookup = client.get("/v1.0/users/" + seed.ADA)
     assert user_lookup.status_code == 403
@@ -464,8 +509,7 @@ def test_get_organization_shape(graph):
     assert response.status_code == 200
     org = response.json()
     assert org["id"] == seed.FABRIKAM
-    for key in ("displayName", "description", "state", "identitySources", "createdDateTime",
-                "modifiedDateTime"):
+    for key in ("displayName", "description", "state", "identitySources", "createdDateTime", "modifiedDateTime"):
         assert key in org
     assert "internalSponsors" not in org
     assert response.headers["Content-Type"].startswith("application/json")
@@ -481,10 +525,21 @@ def test_get_unknown_organization(emulator, graph):
 
 
 def test_create_patch_delete_organization(emulator, graph):
-    created = graph.post(ORGS, json={
-        "displayName": "Adatum", "description": "Adatum Corporation", "state": "proposed",
-        "identitySources": [{"@odata.type": "#microsoft.graph.domainIdentitySource",
-                             "domainName": "adatum.example", "displayName": "Adatum"}]})
+    created = graph.post(
+        ORGS,
+        json={
+            "displayName": "Adatum",
+            "description": "Adatum Corporation",
+            "state": "proposed",
+            "identitySources": [
+                {
+                    "@odata.type": "#microsoft.graph.domainIdentitySource",
+                    "domainName": "adatum.example",
+                    "displayName": "Adatum",
+                }
+            ],
+        },
+    )
     assert created.status_code == 201
     org_id = created.json()["id"]
     assert created.json()["state"] == "proposed"
@@ -505,20 +560,30 @@ def test_create_patch_delete_organization(emulator, graph):
 def test_create_organization_invalid(graph):
     no_source = graph.post(ORGS, json={"displayName": "Adatum", "identitySources": []})
     assert no_source.status_code == 400
-    two_sources = graph.post(ORGS, json={"displayName": "Adatum", "identitySources": [
-        {"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": "a.example"},
-        {"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": "b.example"}]})
+    two_sources = graph.post(
+        ORGS,
+        json={
+            "displayName": "Adatum",
+            "identitySources": [
+                {"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": "a.example"},
+                {"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": "b.example"},
+            ],
+        },
+    )
     assert two_sources.status_code == 400
-    bad_state = graph.post(ORGS, json={"displayName": "Adatum", "state": "enabled",
-                                       "identitySources": [{
-                                           "@odata.type": "#microsoft.graph.domainIdentitySource",
-                                           "domainName": "a.example"}]})
+    bad_state = graph.post(
+        ORGS,
+        json={
+            "displayName": "Adatum",
+            "state": "enabled",
+            "identitySources": [{"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": "a.example"}],
+        },
+    )
     assert bad_state.status_code == 400
 
 
 def test_patch_with_sponsors_rejected(emulator, graph):
-    response = graph.patch("%s/%s" % (ORGS, seed.LITWARE),
-                           json={"internalSponsors": [{"id": seed.ADA}]})
+    response = graph.patch("%s/%s" % (ORGS, seed.LITWARE), json={"internalSponsors": [{"id": seed.ADA}]})
     assert response.status_code == 400
     assert error_of(response)["message"].startswith("The model is invalid.")
     assert emulator.organization(seed.LITWARE)["internalSponsors"] == []
@@ -547,8 +612,7 @@ def test_woodgrove_sponsors_three_pages(emulator, graph):
 
     items, pages = list_all(graph, "%s/%s/internalSponsors" % (ORGS, seed.WOODGROVE))
     assert pages == 3
-    assert [item["id"] for item in items] == emulator.organization(seed.WOODGROVE)[
-        "internalSponsors"]
+    assert [item["id"] for item in items] == emulator.organization(seed.WOODGROVE)["internalSponsors"]
     types = {item["id"]: item["@odata.type"] for item in items}
     assert types[seed.ADA] == "#microsoft.graph.user"
     assert types[seed.LEGAL] == "#microsoft.graph.group"
@@ -557,30 +621,29 @@ def test_woodgrove_sponsors_three_pages(emulator, graph):
     assert ada["displayName"] == "Ada Lovelace"
     assert "mail" in ada
 
-    externals, _ = list_all(graph, "%s/%s/externalSponsors" % (ORGS, seed.WOODGROVE))
+    externals, _pages = list_all(graph, "%s/%s/externalSponsors" % (ORGS, seed.WOODGROVE))
     assert [item["id"] for item in externals] == [seed.WENDY_GUEST, seed.LINUS_GUEST]
 
 
 def test_sponsor_page_size_and_top(emulator, graph):
     url = "%s/%s/internalSponsors" % (ORGS, seed.WOODGROVE)
-    _, pages = list_all(graph, url + "?$top=2")
+    _items, pages = list_all(graph, url + "?$top=2")
     assert pages == 4
     emulator.configure(page_size=10)
-    _, pages = list_all(graph, url)
+    _items, pages = list_all(graph, url)
     assert pages == 1
 
 
 def test_sponsor_detail_minimal(emulator, graph):
     emulator.configure(sponsor_detail="minimal")
-    items, _ = list_all(graph, "%s/%s/internalSponsors" % (ORGS, seed.WOODGROVE))
+    items, _pages = list_all(graph, "%s/%s/internalSponsors" % (ORGS, seed.WOODGROVE))
     assert len(items) == 8
     for item in items:
         assert set(item) == {"@odata.type", "id"}
 
 
 def reference(emulator, object_id, collection="users", version="v1.0"):
-    return {"@odata.id": "%s/%s/%s/%s" % (emulator.info["graph_url"], version, collection,
-                                          object_id)}
+    return {"@odata.id": "%s/%s/%s/%s" % (emulator.info["graph_url"], version, collection, object_id)}
 
 
 def test_add_and_remove_sponsor(emulator, graph):
@@ -590,45 +653,46 @@ def test_add_and_remove_sponsor(emulator, graph):
     assert added.content == b""
     group = graph.post(ref_url, json=reference(emulator, seed.LEGAL, "groups", "beta"))
     assert group.status_code == 204
-    by_directory_object = graph.post(ref_url,
-                                     json=reference(emulator, seed.TIM, "directoryObjects"))
+    by_directory_object = graph.post(ref_url, json=reference(emulator, seed.TIM, "directoryObjects"))
     assert by_directory_object.status_code == 204
-    assert emulator.organization(seed.LITWARE)["internalSponsors"] == [seed.GRACE, seed.LEGAL,
-                                                                        seed.TIM]
+    assert emulator.organization(seed.LITWARE)["internalSponsors"] == [seed.GRACE, seed.LEGAL, seed.TIM]
 
-    removed = graph.delete("%s/%s/internalSponsors/%s/$ref" % (ORGS, seed.LITWARE,
-                                                                seed.GRACE.upper()))
+    removed = graph.delete("%s/%s/internalSponsors/%s/$ref" % (ORGS, seed.LITWARE, seed.GRACE.upper()))
     assert removed.status_code == 204
     assert emulator.organization(seed.LITWARE)["internalSponsors"] == [seed.LEGAL, seed.TIM]
 
 
 def test_add_external_sponsor(emulator, graph):
-    response = graph.post("%s/%s/externalSponsors/$ref" % (ORGS, seed.TAILSPIN),
-                          json=reference(emulator, seed.WENDY_GUEST))
+    response = graph.post(
+        "%s/%s/externalSponsors/$ref" % (ORGS, seed.TAILSPIN), json=reference(emulator, seed.WENDY_GUEST)
+    )
     assert response.status_code == 204
-    assert emulator.organization(seed.TAILSPIN)["externalSponsors"] == [seed.LINUS_GUEST,
-                                                                        seed.WENDY_GUEST]
+    assert emulator.organization(seed.TAILSPIN)["externalSponsors"] == [seed.LINUS_GUEST, seed.WENDY_GUEST]
     assert emulator.organization(seed.TAILSPIN)["internalSponsors"] == []
 
 
-@pytest.mark.parametrize("odata_id", [
-    "https://graph.microsoft.com/v1.0/users/" + seed.ADA,
-    "GRAPH_HTTP/v1.0/users/" + seed.ADA,
-    "GRAPH_OTHER_PORT/v1.0/users/" + seed.ADA,
-    "/v1.0/users/" + seed.ADA,
-    "GRAPH/v2.0/users/" + seed.ADA,
-    "GRAPH/v1.0/applications/" + seed.ADA,
-    "GRAPH/v1.0/users/" + seed.ADA + "/extra",
-    "GRAPH/v1.0/users/" + seed.ADA + "?x=1",
-])
+@pytest.mark.parametrize(
+    "odata_id",
+    [
+        "https://graph.microsoft.com/v1.0/users/" + seed.ADA,
+        "GRAPH_HTTP/v1.0/users/" + seed.ADA,
+        "GRAPH_OTHER_PORT/v1.0/users/" + seed.ADA,
+        "/v1.0/users/" + seed.ADA,
+        "GRAPH/v2.0/users/" + seed.ADA,
+        "GRAPH/v1.0/applications/" + seed.ADA,
+        "GRAPH/v1.0/users/" + seed.ADA + "/extra",
+        "GRAPH/v1.0/users/" + seed.ADA + "?x=1",
+    ],
+)
 def test_add_sponsor_invalid_url(emulator, graph, odata_id):
     graph_url = emulator.info["graph_url"]
     port = int(graph_url.rsplit(":", 1)[1])
-    odata_id = (odata_id.replace("GRAPH_HTTP", graph_url.replace("https:", "http:"))
-                .replace("GRAPH_OTHER_PORT", "https://127.0.0.1:%d" % (port + 1))
-                .replace("GRAPH", graph_url))
-    response = graph.post("%s/%s/internalSponsors/$ref" % (ORGS, seed.LITWARE),
-                          json={"@odata.id": odata_id})
+    odata_id = (
+        odata_id.replace("GRAPH_HTTP", graph_url.replace("https:", "http:"))
+        .replace("GRAPH_OTHER_PORT", "https://127.0.0.1:%d" % (port + 1))
+        .replace("GRAPH", graph_url)
+    )
+    response = graph.post("%s/%s/internalSponsors/$ref" % (ORGS, seed.LITWARE), json={"@odata.id": odata_id})
     assert response.status_code == 400
     assert error_of(response)["code"] == "Request_BadRequest"
     assert error_of(response)["message"] == "Invalid URL format specified in @odata.id."
@@ -636,56 +700,61 @@ def test_add_sponsor_invalid_url(emulator, graph, odata_id):
 
 def test_add_sponsor_unknown_object(emulator, graph):
     missing = "aaaa0999-0000-4000-8000-000000000999"
-    response = graph.post("%s/%s/internalSponsors/$ref" % (ORGS, seed.LITWARE),
-                          json=reference(emulator, missing))
+    response = graph.post("%s/%s/internalSponsors/$ref" % (ORGS, seed.LITWARE), json=reference(emulator, missing))
     assert response.status_code == 404
     assert error_of(response)["code"] == "Request_ResourceNotFound"
     assert error_of(response)["message"] == (
-        "Resource '%s' does not exist or one of its queried reference-property objects are not "
-        "present." % missing)
+        "Resource '%s' does not exist or one of its queried reference-property objects are not present." % missing
+    )
 
 
 @pytest.mark.parametrize("object_id", [seed.SERVICE_PRINCIPAL, seed.DEVICE])
 def test_add_sponsor_neither_user_nor_group(emulator, graph, object_id):
-    response = graph.post("%s/%s/internalSponsors/$ref" % (ORGS, seed.LITWARE),
-                          json=reference(emulator, object_id, "directoryObjects"))
+    response = graph.post(
+        "%s/%s/internalSponsors/$ref" % (ORGS, seed.LITWARE), json=reference(emulator, object_id, "directoryObjects")
+    )
     assert response.status_code == 400
     assert error_of(response)["code"] == "Request_BadRequest"
 
 
 def test_post_sponsor_without_ref(emulator, graph):
-    response = graph.post("%s/%s/internalSponsors" % (ORGS, seed.LITWARE),
-                          json=reference(emulator, seed.ADA))
+    response = graph.post("%s/%s/internalSponsors" % (ORGS, seed.LITWARE), json=reference(emulator, seed.ADA))
     assert response.status_code == 400
     assert error_of(response)["code"] == "Request_BadRequest"
     assert emulator.organization(seed.LITWARE)["internalSponsors"] == []
 
 
-@pytest.mark.parametrize("switch, status, code", [
-    ("bad_request", 400, "Request_BadRequest"),
-    ("no_content", 204, None),
-    ("conflict", 409, "Request_Conflict"),
-])
+@pytest.mark.parametrize(
+    "switch, status, code",
+    [
+        ("bad_request", 400, "Request_BadRequest"),
+        ("no_content", 204, None),
+        ("conflict", 409, "Request_Conflict"),
+    ],
+)
 def test_duplicate_add(emulator, graph, switch, status, code):
     if switch != "bad_request":
         emulator.configure(duplicate_add=switch)
-    response = graph.post("%s/%s/internalSponsors/$ref" % (ORGS, seed.FABRIKAM),
-                          json=reference(emulator, seed.ADA))
+    response = graph.post("%s/%s/internalSponsors/$ref" % (ORGS, seed.FABRIKAM), json=reference(emulator, seed.ADA))
     assert response.status_code == status
     if code:
         assert error_of(response)["code"] == code
     if switch == "bad_request":
         assert error_of(response)["message"] == (
             "One or more added object references already exist for the following modified "
-            "properties: 'internalSponsors'.")
+            "properties: 'internalSponsors'."
+        )
     assert emulator.organization(seed.FABRIKAM)["internalSponsors"] == [seed.ADA]
 
 
-@pytest.mark.parametrize("switch, status, code", [
-    ("not_found", 404, "Request_ResourceNotFound"),
-    ("bad_request", 400, "Request_BadRequest"),
-    ("no_content", 204, None),
-])
+@pytest.mark.parametrize(
+    "switch, status, code",
+    [
+        ("not_found", 404, "Request_ResourceNotFound"),
+        ("bad_request", 400, "Request_BadRequest"),
+        ("no_content", 204, None),
+    ],
+)
 def test_missing_remove(emulator, graph, switch, status, code):
     if switch != "not_found":
         emulator.configure(missing_remove=switch)
@@ -696,7 +765,8 @@ def test_missing_remove(emulator, graph, switch, status, code):
     if switch == "bad_request":
         assert error_of(response)["message"] == (
             "One or more removed object references do not exist for the following modified "
-            "properties: 'internalSponsors'.")
+            "properties: 'internalSponsors'."
+        )
     assert emulator.organization(seed.FABRIKAM)["internalSponsors"] == [seed.ADA]
 
 
@@ -725,19 +795,21 @@ def test_guest_upn_lookup(graph):
 
 
 def test_filter_with_quoted_apostrophe(graph):
-    response = graph.get("/v1.0/users",
-                         params={"$filter": "userPrincipalName eq 'o''brien@contoso.example'"})
+    response = graph.get("/v1.0/users", params={"$filter": "userPrincipalName eq 'o''brien@contoso.example'"})
     assert response.status_code == 200
     assert [user["id"] for user in response.json()["value"]] == [seed.OBRIEN]
 
 
-@pytest.mark.parametrize("expression, message_start", [
-    ("userPrincipalName eq 'o'brien@contoso.example'", "Invalid filter clause: Syntax error"),
-    ("displayName eq 'Ada", "Invalid filter clause: Syntax error"),
-    ("displayName eq", "Invalid filter clause: Syntax error"),
-    ("displayName = 'Ada'", "Invalid filter clause: Syntax error"),
-    ("shoeSize eq '42'", "Invalid filter clause: Could not find a property named 'shoeSize'"),
-])
+@pytest.mark.parametrize(
+    "expression, message_start",
+    [
+        ("userPrincipalName eq 'o'brien@contoso.example'", "Invalid filter clause: Syntax error"),
+        ("displayName eq 'Ada", "Invalid filter clause: Syntax error"),
+        ("displayName eq", "Invalid filter clause: Syntax error"),
+        ("displayName = 'Ada'", "Invalid filter clause: Syntax error"),
+        ("shoeSize eq '42'", "Invalid filter clause: Could not find a property named 'shoeSize'"),
+    ],
+)
 def test_filter_errors(graph, expression, message_start):
     response = graph.get("/v1.0/users", params={"$filter": expression})
     assert response.status_code == 400
@@ -749,20 +821,22 @@ def test_filter_operators(graph):
     def ids(expression, collection="users"):
         response = graph.get("/v1.0/" + collection, params={"$filter": expression, "$top": "3"})
         assert response.status_code == 200, response.text
-        items, _ = list_all(graph, response.url)
+        items, _pages = list_all(graph, response.url)
         return [item["id"] for item in items]
 
-    assert ids("mail eq 'ADA@CONTOSO.EXAMPLE' or userPrincipalName eq 'grace@contoso.example'") \
-        == [seed.ADA, seed.GRACE]
+    assert ids("mail eq 'ADA@CONTOSO.EXAMPLE' or userPrincipalName eq 'grace@contoso.example'") == [
+        seed.ADA,
+        seed.GRACE,
+    ]
     assert ids("startswith(displayName,'a')") == [seed.ADA, seed.ALAN]
-    assert ids("userPrincipalName in ('tim@contoso.example', 'radia@contoso.example')") \
-        == [seed.TIM, seed.RADIA]
-    assert ids("(givenName eq 'Ada' or givenName eq 'Alan') and surname eq 'Turing'") \
-        == [seed.ALAN]
+    assert ids("userPrincipalName in ('tim@contoso.example', 'radia@contoso.example')") == [seed.TIM, seed.RADIA]
+    assert ids("(givenName eq 'Ada' or givenName eq 'Alan') and surname eq 'Turing'") == [seed.ALAN]
     assert ids("otherMails/any(m:m eq 'wendy@woodgrove.example')") == [seed.WENDY_GUEST]
     assert ids("displayName eq '李娜 (Li Na) 🎾'") == [seed.LI_NA]
-    assert ids("displayName eq 'Partner Managers'", "groups") == [seed.PARTNER_MANAGERS_EMEA,
-                                                                  seed.PARTNER_MANAGERS_AMERICAS]
+    assert ids("displayName eq 'Partner Managers'", "groups") == [
+        seed.PARTNER_MANAGERS_EMEA,
+        seed.PARTNER_MANAGERS_AMERICAS,
+    ]
     assert ids("displayName eq 'R&D / Research'", "groups") == [seed.RESEARCH]
 
 
@@ -770,8 +844,15 @@ def test_parse_filter_unit():
     users = {user["id"]: user for user in seed.USERS}
     predicate = parse_filter("displayName eq 'Siobhán O''Brien'", "user")
     assert [uid for uid, user in users.items() if predicate(user)] == [seed.OBRIEN]
-    for bad in ("", "displayName eq 'x' extra", "(displayName eq 'x'", "startswith(mail)",
-                "displayName in ()", "displayName eq 'x' or", "id eq 123"):
+    for bad in (
+        "",
+        "displayName eq 'x' extra",
+        "(displayName eq 'x'",
+        "startswith(mail)",
+        "displayName in ()",
+        "displayName eq 'x' or",
+        "id eq 123",
+    ):
         with pytest.raises(ODataError, match="^Invalid filter clause: Syntax error"):
             parse_filter(bad, "user")
     with pytest.raises(ODataError, match="Could not find a property named 'userPrincipalName'"):
@@ -804,16 +885,19 @@ def test_unsupported_query_option(graph):
 def test_groups(graph):
     response = graph.get("/v1.0/groups/" + seed.LEGAL)
     assert response.json()["displayName"] == "Legal"
-    items, _ = list_all(graph, "/v1.0/groups")
+    items, _pages = list_all(graph, "/v1.0/groups")
     assert len(items) == len(seed.GROUPS)
 
 
-@pytest.mark.parametrize("object_id, odata_type", [
-    (seed.ADA, "#microsoft.graph.user"),
-    (seed.LEGAL, "#microsoft.graph.group"),
-    (seed.SERVICE_PRINCIPAL, "#microsoft.graph.servicePrincipal"),
-    (seed.DEVICE, "#microsoft.graph.device"),
-])
+@pytest.mark.parametrize(
+    "object_id, odata_type",
+    [
+        (seed.ADA, "#microsoft.graph.user"),
+        (seed.LEGAL, "#microsoft.graph.group"),
+        (seed.SERVICE_PRINCIPAL, "#microsoft.graph.servicePrincipal"),
+        (seed.DEVICE, "#microsoft.graph.device"),
+    ],
+)
 def test_directory_object_types(graph, object_id, odata_type):
     response = graph.get("/v1.0/directoryObjects/" + object_id)
     assert response.status_code == 200
@@ -821,10 +905,13 @@ def test_directory_object_types(graph, object_id, odata_type):
 
 
 def test_get_by_ids(graph):
-    response = graph.post("/v1.0/directoryObjects/getByIds", json={
-        "ids": [seed.ADA, seed.LEGAL, seed.SERVICE_PRINCIPAL,
-                "aaaa0999-0000-4000-8000-000000000999"],
-        "types": ["user", "group"]})
+    response = graph.post(
+        "/v1.0/directoryObjects/getByIds",
+        json={
+            "ids": [seed.ADA, seed.LEGAL, seed.SERVICE_PRINCIPAL, "aaaa0999-0000-4000-8000-000000000999"],
+            "types": ["user", "group"],
+        },
+    )
     assert response.status_code == 200
     found = {item["id"]: item["@odata.type"] for item in response.json()["value"]}
     assert found == {seed.ADA: "#microsoft.graph.user", seed.LEGAL: "#microsoft.graph.group"}
@@ -834,20 +921,19 @@ def test_get_by_ids(graph):
 
 
 def test_fault_fires_count_times(emulator, graph):
-    emulator.add_fault(method="GET", path="/users/", status=503, count=2,
-                       code="Request_ThrottledTemporarily", message="Slow down")
-    statuses = [graph.get("/v1.0/users/" + seed.ADA).status_code for _ in range(4)]
+    emulator.add_fault(
+        method="GET", path="/users/", status=503, count=2, code="Request_ThrottledTemporarily", message="Slow down"
+    )
+    statuses = [graph.get("/v1.0/users/" + seed.ADA).status_code for _attempt in range(4)]
     assert statuses == [503, 503, 200, 200]
     assert emulator.faults() == []
-    logged = [entry["status"] for entry in emulator.requests() if entry["path"].startswith(
-        "/v1.0/users/")]
+    logged = [entry["status"] for entry in emulator.requests() if entry["path"].startswith("/v1.0/users/")]
     assert logged == [503, 503, 200, 200]
 
 
 def test_fault_envelope_and_fractional_retry_after(emulator, graph):
     emulator.add_fault(path="internalSponsors", status=429, retry_after="0.2")
-    response = graph.get("%s/%s/internalSponsors" % (ORGS, seed.FABRIKAM),
-                         headers={"client-request-id": "retry-test"})
+    response = graph.get("%s/%s/internalSponsors" % (ORGS, seed.FABRIKAM), headers={"client-request-id": "retry-test"})
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "0.2"
     assert float(response.headers["Retry-After"]) == pytest.approx(0.2)
@@ -867,8 +953,7 @@ def test_fault_matches_method_and_order(emulator, graph):
 
 
 def test_fault_raw_body(emulator, graph):
-    emulator.add_fault(path="/users", status=502, body="<html>Bad gateway</html>",
-                       content_type="text/html")
+    emulator.add_fault(path="/users", status=502, body="<html>Bad gateway</html>", content_type="text/html")
     response = graph.get("/v1.0/users")
     assert response.status_code == 502
     assert response.text == "<html>Bad gateway</html>"
@@ -892,8 +977,7 @@ def test_fault_delay(emulator, graph):
 
 
 def test_fault_on_login_listener(emulator):
-    emulator.add_fault(listener="login", method="POST", path="/oauth2/v2.0/token", status=503,
-                       retry_after="1")
+    emulator.add_fault(listener="login", method="POST", path="/oauth2/v2.0/token", status=503, retry_after="1")
     client = Client(emulator)
     first = client.post(token_url(emulator), data=secret_form(emulator))
     assert first.status_code == 503
@@ -921,17 +1005,20 @@ def test_latency(emulator, graph):
 
 def test_request_log_has_no_secret(emulator, caplog):
     caplog.set_level("INFO", logger="graph_emulator")
-    pem, _, cert = read_client_certificate(emulator)
+    pem, _key, cert = read_client_certificate(emulator)
     secrets_seen = [emulator.info["client_secret"], emulator.info["certificate_password"]]
 
     app = msal.ConfidentialClientApplication(
         emulator.info["client_id"],
-        client_credential={"private_key": pem.decode(),
-                           "passphrase": emulator.info["certificate_password"],
-                           "public_certificate": cert.public_bytes(
-                               serialization.Encoding.PEM).decode()},
+        client_credential={
+            "private_key": pem.decode(),
+            "passphrase": emulator.info["certificate_password"],
+            "public_certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),
+        },
         authority="%s/%s" % (emulator.info["login_url"], emulator.info["tenant_id"]),
-        instance_discovery=False, http_client=pinned_http_client(emulator.info["ca_path"]))
+        instance_discovery=False,
+        http_client=pinned_http_client(emulator.info["ca_path"]),
+    )
     result = app.acquire_token_for_client(scopes=[emulator.info["graph_url"] + "/.default"])
     secrets_seen.append(result["access_token"])
 
@@ -940,8 +1027,7 @@ def test_request_log_has_no_secret(emulator, caplog):
     graph = Client(emulator, token)
     graph.get("/v1.0/users/" + seed.ADA)
     Client(emulator).post(token_url(emulator), data=secret_form(emulator, client_secret="typo"))
-    Client(emulator).get(emulator.info["login_url"] + "/x?client_secret="
-                         + emulator.info["client_secret"])
+    Client(emulator).get(emulator.info["login_url"] + "/x?client_secret=" + emulator.info["client_secret"])
     secrets_seen.append("typo")
 
     log = emulator.requests()
@@ -964,15 +1050,23 @@ def test_request_log_has_no_secret(emulator, caplog):
 
 def test_batch(emulator, graph):
     ref = reference(emulator, seed.GRACE)
-    response = graph.post("/v1.0/$batch", json={"requests": [
-        {"id": "1", "method": "GET", "url": "/users/" + seed.ADA},
-        {"id": "2", "method": "POST", "url": "%s/%s/internalSponsors/$ref"
-                                             % (ORGS[len("/v1.0"):], seed.LITWARE),
-         "body": ref, "headers": {"Content-Type": "application/json"}},
-        {"id": "3", "method": "GET", "url": "users/nobody@contoso.example"},
-        {"id": "4", "method": "POST", "url": "/directoryObjects/getByIds",
-         "body": {"ids": [seed.ADA]}},
-    ]})
+    response = graph.post(
+        "/v1.0/$batch",
+        json={
+            "requests": [
+                {"id": "1", "method": "GET", "url": "/users/" + seed.ADA},
+                {
+                    "id": "2",
+                    "method": "POST",
+                    "url": "%s/%s/internalSponsors/$ref" % (ORGS[len("/v1.0") :], seed.LITWARE),
+                    "body": ref,
+                    "headers": {"Content-Type": "application/json"},
+                },
+                {"id": "3", "method": "GET", "url": "users/nobody@contoso.example"},
+                {"id": "4", "method": "POST", "url": "/directoryObjects/getByIds", "body": {"ids": [seed.ADA]}},
+            ]
+        },
+    )
     assert response.status_code == 200
     answers = {answer["id"]: answer for answer in response.json()["responses"]}
     assert answers["1"]["status"] == 200
@@ -990,10 +1084,15 @@ def test_batch(emulator, graph):
 
 def test_batch_fault_in_subrequest(emulator, graph):
     emulator.add_fault(method="GET", path="/users/" + seed.GRACE, status=429, retry_after="0.5")
-    response = graph.post("/v1.0/$batch", json={"requests": [
-        {"id": "a", "method": "GET", "url": "/users/" + seed.ADA},
-        {"id": "b", "method": "GET", "url": "/users/" + seed.GRACE},
-    ]})
+    response = graph.post(
+        "/v1.0/$batch",
+        json={
+            "requests": [
+                {"id": "a", "method": "GET", "url": "/users/" + seed.ADA},
+                {"id": "b", "method": "GET", "url": "/users/" + seed.GRACE},
+            ]
+        },
+    )
     assert response.status_code == 200
     answers = {answer["id"]: answer for answer in response.json()["responses"]}
     assert answers["a"]["status"] == 200
@@ -1003,26 +1102,36 @@ def test_batch_fault_in_subrequest(emulator, graph):
 
 
 def test_batch_depends_on_failed(graph):
-    response = graph.post("/beta/$batch", json={"requests": [
-        {"id": "1", "method": "GET", "url": "/users/nobody@contoso.example"},
-        {"id": "2", "method": "GET", "url": "/users/" + seed.ADA, "dependsOn": ["1"]},
-    ]})
+    response = graph.post(
+        "/beta/$batch",
+        json={
+            "requests": [
+                {"id": "1", "method": "GET", "url": "/users/nobody@contoso.example"},
+                {"id": "2", "method": "GET", "url": "/users/" + seed.ADA, "dependsOn": ["1"]},
+            ]
+        },
+    )
     statuses = {answer["id"]: answer["status"] for answer in response.json()["responses"]}
     assert statuses == {"1": 404, "2": 424}
 
 
 def test_batch_rejections(emulator, graph):
-    absolute = graph.post("/v1.0/$batch", json={"requests": [
-        {"id": "1", "method": "GET", "url": emulator.info["graph_url"] + "/v1.0/users"}]})
+    absolute = graph.post(
+        "/v1.0/$batch",
+        json={"requests": [{"id": "1", "method": "GET", "url": emulator.info["graph_url"] + "/v1.0/users"}]},
+    )
     assert absolute.status_code == 400
-    too_many = graph.post("/v1.0/$batch", json={"requests": [
-        {"id": str(n), "method": "GET", "url": "/users"} for n in range(21)]})
+    too_many = graph.post(
+        "/v1.0/$batch", json={"requests": [{"id": str(n), "method": "GET", "url": "/users"} for n in range(21)]}
+    )
     assert too_many.status_code == 400
-    exactly_twenty = graph.post("/v1.0/$batch", json={"requests": [
-        {"id": str(n), "method": "GET", "url": "/users"} for n in range(20)]})
+    exactly_twenty = graph.post(
+        "/v1.0/$batch", json={"requests": [{"id": str(n), "method": "GET", "url": "/users"} for n in range(20)]}
+    )
     assert exactly_twenty.status_code == 200
-    unauthenticated = Client(emulator).post("/v1.0/$batch", json={"requests": [
-        {"id": "1", "method": "GET", "url": "/users"}]})
+    unauthenticated = Client(emulator).post(
+        "/v1.0/$batch", json={"requests": [{"id": "1", "method": "GET", "url": "/users"}]}
+    )
     assert unauthenticated.status_code == 401
 
 
@@ -1071,21 +1180,26 @@ def test_control_state_and_setup(emulator, graph):
     assert fabrikam.json()["internalSponsors"] == [seed.ADA]
     assert control.get("/_emulator/state/connectedOrganizations/nope").status_code == 404
 
-    user = control.post("/_emulator/users", json={"displayName": "New Hire",
-                                                  "userPrincipalName": "new@contoso.example"})
+    user = control.post(
+        "/_emulator/users", json={"displayName": "New Hire", "userPrincipalName": "new@contoso.example"}
+    )
     assert user.status_code == 201
     new_id = user.json()["id"]
     assert graph.get("/v1.0/users/new@contoso.example").json()["id"] == new_id
     group = control.post("/_emulator/groups", json={"displayName": "Auditors"})
     assert group.status_code == 201
 
-    put = control.put("/_emulator/connectedOrganizations/%s/internalSponsors" % seed.LITWARE,
-                      json={"ids": [new_id, group.json()["id"]]})
+    put = control.put(
+        "/_emulator/connectedOrganizations/%s/internalSponsors" % seed.LITWARE,
+        json={"ids": [new_id, group.json()["id"]]},
+    )
     assert put.status_code == 200
-    items, _ = list_all(graph, "%s/%s/internalSponsors" % (ORGS, seed.LITWARE))
+    items, _pages = list_all(graph, "%s/%s/internalSponsors" % (ORGS, seed.LITWARE))
     assert [item["displayName"] for item in items] == ["New Hire", "Auditors"]
-    bad = control.put("/_emulator/connectedOrganizations/%s/internalSponsors" % seed.LITWARE,
-                      json={"ids": ["aaaa0999-0000-4000-8000-000000000999"]})
+    bad = control.put(
+        "/_emulator/connectedOrganizations/%s/internalSponsors" % seed.LITWARE,
+        json={"ids": ["aaaa0999-0000-4000-8000-000000000999"]},
+    )
     assert bad.status_code == 400
 
     emulator.set_sponsors(seed.LITWARE, "external", [seed.LINUS_GUEST])
@@ -1114,7 +1228,10 @@ def test_command_line_start_and_sigterm(tmp_path):
     state_dir = tmp_path / "state"
     process = subprocess.Popen(
         [sys.executable, str(HERE / "graph_emulator.py"), "--state-dir", str(state_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         info_path = state_dir / "emulator.json"
         deadline = time.monotonic() + 30
@@ -1129,20 +1246,28 @@ def test_command_line_start_and_sigterm(tmp_path):
         assert variables["emulator_graph_url"] == info["graph_url"]
         assert variables["emulator_client_secret"] == info["client_secret"]
 
-        token = requests.post("%s/%s/oauth2/v2.0/token" % (info["login_url"], info["tenant_id"]),
-                              data={"grant_type": "client_credentials",
-                                    "client_id": info["client_id"],
-                                    "client_secret": info["client_secret"],
-                                    "scope": info["graph_url"] + "/.default"},
-                              verify=info["ca_path"], timeout=30).json()["access_token"]
-        response = requests.get(info["graph_url"] + "/v1.0/users/" + seed.ADA,
-                                headers={"Authorization": "Bearer " + token},
-                                verify=info["ca_path"], timeout=30)
+        token = requests.post(
+            "%s/%s/oauth2/v2.0/token" % (info["login_url"], info["tenant_id"]),
+            data={
+                "grant_type": "client_credentials",
+                "client_id": info["client_id"],
+                "client_secret": info["client_secret"],
+                "scope": info["graph_url"] + "/.default",
+            },
+            verify=info["ca_path"],
+            timeout=30,
+        ).json()["access_token"]
+        response = requests.get(
+            info["graph_url"] + "/v1.0/users/" + seed.ADA,
+            headers={"Authorization": "Bearer " + token},
+            verify=info["ca_path"],
+            timeout=30,
+        )
         assert response.status_code == 200
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            _, stderr = process.communicate(timeout=15)
+            _stdout, stderr = process.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             raise
@@ -1157,8 +1282,123 @@ def test_command_line_start_and_sigterm(tmp_path):
 
 def test_command_line_rejects_other_host(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(HERE / "graph_emulator.py"), "--state-dir", str(tmp_path),
-         "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
+        [sys.executable, str(HERE / "graph_emulator.py"), "--state-dir", str(tmp_path), "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert result.returncode == 2
     assert "127" in result.stderr
     assert not (tmp_path / "emulator.json").exists()
+
+
+# -- access token claims, managed identity endpoint, federated assertion -------------------------
+
+
+def decode_claims(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_token_is_unsigned_jwt(emulator):
+    token = fetch_token(emulator)
+    header = token.split(".")[0]
+
+    assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["alg"] == "none"
+    claims = decode_claims(token)
+    assert claims["aud"] == emulator.info["graph_url"]
+    assert claims["tid"] == emulator.info["tenant_id"]
+    assert claims["appid"] == emulator.info["client_id"]
+    assert claims["roles"] == list(seed.DEFAULT_APP_ROLES)
+    assert claims["exp"] > time.time() + 3000
+
+
+def identity_get(emu, header=None, **params):
+    query = {"api-version": "2019-08-01", "resource": emu.info["graph_url"]}
+    query.update(params)
+    headers = {"X-IDENTITY-HEADER": emu.info["identity_header"] if header is None else header}
+    return Client(emu).get(emu.info["identity_endpoint"], params=query, headers=headers)
+
+
+def test_identity_system_assigned(emulator):
+    response = identity_get(emulator)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["client_id"] == emulator_login.SYSTEM_IDENTITY_CLIENT_ID
+    assert int(body["expires_on"]) > time.time()
+    assert decode_claims(body["access_token"])["appid"] == emulator_login.SYSTEM_IDENTITY_CLIENT_ID
+    graph_response = Client(emulator, body["access_token"]).get("/v1.0/users/" + seed.ADA)
+    assert graph_response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["client_id", "object_id", "mi_res_id"])
+def test_identity_user_assigned(emulator, name):
+    response = identity_get(emulator, **{name: emulator_login.USER_IDENTITY[name]})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["client_id"] == emulator_login.USER_IDENTITY["client_id"]
+
+
+def test_identity_wrong_header(emulator):
+    response = identity_get(emulator, header="not-the-header")
+
+    assert response.status_code == 401
+    assert "X-IDENTITY-HEADER" in response.json()["message"]
+
+
+def test_identity_unknown_user_assigned(emulator):
+    response = identity_get(emulator, client_id="00000000-0000-0000-0000-000000000001")
+
+    assert response.status_code == 400
+    assert "No user-assigned managed identity" in response.json()["message"]
+
+
+def test_identity_wrong_resource(emulator):
+    response = identity_get(emulator, resource="https://vault.azure.net")
+
+    assert response.status_code == 400
+    assert "AADSTS500011" in response.json()["message"]
+
+
+def federated_form(emu, assertion):
+    form = secret_form(emu, client_assertion=assertion, client_assertion_type=emulator_login.JWT_BEARER)
+    del form["client_secret"]
+    return form
+
+
+def test_federated_token_file_accepted(emulator):
+    assertion = Path(emulator.info["federated_token_file"]).read_text()
+
+    response = Client(emulator).post(token_url(emulator), data=federated_form(emulator, assertion))
+
+    assert response.status_code == 200, response.text
+    assert decode_claims(response.json()["access_token"])["appid"] == emulator.info["client_id"]
+
+
+def test_federated_other_token_rejected(emulator):
+    assertion = emulator_login.make_federated_token()
+
+    response = Client(emulator).post(token_url(emulator), data=federated_form(emulator, assertion))
+
+    assert response.status_code == 400
+    assert response.json()["error_codes"] == [70021]
+
+
+@pytest.mark.parametrize(
+    "cloud, instance, graph_host",
+    [("usgov", "microsoftonline.us", "graph.microsoft.us"), ("china", "partner.microsoftonline.cn", None)],
+)
+def test_discovery_names_tenant_cloud(emulator, cloud, instance, graph_host):
+    url = "%s/%s/v2.0/.well-known/openid-configuration" % (emulator.info["login_url"], emulator.info["tenant_id"])
+    emulator.configure(tenant_cloud=cloud)
+    try:
+        metadata = Client(emulator).get(url).json()
+    finally:
+        emulator.configure(tenant_cloud="emulator")
+
+    assert metadata["cloud_instance_name"] == instance
+    assert metadata["msgraph_host"] == (graph_host or "microsoftgraph.chinacloudapi.cn")
+    default = Client(emulator).get(url).json()
+    assert default["msgraph_host"] == urllib.parse.urlsplit(emulator.info["graph_url"]).netloc

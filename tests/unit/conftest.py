@@ -6,6 +6,7 @@
 import os
 
 import pytest
+from ansible.module_utils import _internal as ansible_internal
 
 # Variables that select credentials, tenants or CA files. A CI job or an execution
 # environment may set any of them, and the code under test reads them.
@@ -18,3 +19,14 @@ def clean_environment(monkeypatch):
     for name in list(os.environ):
         if name.startswith(READ_FROM_ENVIRONMENT):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def module_side(monkeypatch):
+    """Run module code as a module, even after a test imported controller code.
+
+    Importing controller code (the lookup plugin's tests do) sets ansible-core's
+    process-wide ``is_controller`` flag, after which module warnings go to the display
+    instead of the module result.
+    """
+    monkeypatch.setattr(ansible_internal, "is_controller", False)

@@ -7,10 +7,12 @@ Nothing here opens a socket. The URLs point at 127.0.0.1 only so that a fake tha
 leaked into a real request would go nowhere.
 """
 
+import itertools
 import json
 import re
+import uuid
 from http.client import responses as HTTP_REASONS
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from ansible_collections.entra.governance.plugins.module_utils.clouds import Endpoints
@@ -25,6 +27,11 @@ ORGANIZATIONS_PATH = ["identityGovernance", "entitlementManagement", "connectedO
 USER_TYPE = "#microsoft.graph.user"
 GROUP_TYPE = "#microsoft.graph.group"
 SERVICE_PRINCIPAL_TYPE = "#microsoft.graph.servicePrincipal"
+
+# The timestamps the fake gives organizations: the first when created, each next one when changed.
+ORGANIZATION_TIMESTAMPS = "2024-05-06T07:08:%02dZ"
+# Properties of a connected organization that a PATCH may set, as Graph documents them.
+UPDATABLE_ORGANIZATION_PROPERTIES = ("displayName", "description", "state")
 
 
 def make_response(status, body=None, text=None, headers=None):
@@ -74,16 +81,21 @@ class FakeSession:
     """Stand-in for ``requests.Session`` that records each request and returns a canned response.
 
     The response comes from ``handler(sent_request)`` when a handler is given, otherwise from
-    the ``responses`` queue in order. An exception in the queue is raised instead.
+    the ``responses`` queue in order. An exception in the queue is raised instead. With a
+    handler, a JSON batch is unpacked and each sub-request goes to the handler.
     """
 
     def __init__(self, responses=(), handler=None):
         self.responses = list(responses)
         self.handler = handler
         self.sent = []
+        # The JSON batches sent; their sub-requests are in ``sent``.
+        self.batches = []
 
     def request(self, method, url, **kwargs):
         sent = SentRequest(method, url, kwargs)
+        if self.handler is not None and method == "POST" and sent.segments[-1:] == ["$batch"]:
+            return self._batch(sent)
         self.sent.append(sent)
         if self.handler is not None:
             return self.handler(sent)
@@ -93,6 +105,26 @@ class FakeSession:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+    def _batch(self, outer):
+        """Answer a JSON batch: each sub-request goes to the handler and into ``sent``; the batch into ``batches``."""
+        self.batches.append(outer)
+        version_root = outer.url.rsplit("/", 1)[0]
+        answers = []
+        for item in outer.body["requests"]:
+            assert not item["url"].startswith("http"), item["url"]
+            kwargs = {"headers": item.get("headers") or {}}
+            if item.get("body") is not None:
+                kwargs["data"] = json.dumps(item["body"])
+            sub = SentRequest(item["method"], version_root + item["url"], kwargs)
+            sub.batch_id = item["id"]
+            self.sent.append(sub)
+            response = self.handler(sub)
+            answer = {"id": item["id"], "status": response.status_code, "headers": dict(response.headers)}
+            if response.content:
+                answer["body"] = response.json()
+            answers.append(answer)
+        return make_response(200, body={"responses": answers})
 
     def writes(self):
         """Return the requests that change something: every POST, PATCH, PUT and DELETE but the getByIds query."""
@@ -188,18 +220,22 @@ def _literal(text):
 class FakeGraph:
     """A small in-memory Graph that serves the requests the collection sends.
 
-    It serves only the requests of ``directory.py`` and ``sponsors.py`` and fails the test on
-    any other. Sponsor lists come in pages of ``page_size`` items, each item only
-    ``@odata.type`` and ``id`` as in Graph's documented example, unless ``full_sponsors``.
+    It serves only the requests of ``directory.py``, ``sponsors.py`` and ``organizations.py``
+    and fails the test on any other. Sponsor lists and organization lists come in pages of
+    ``page_size`` items. Sponsor items are only ``@odata.type`` and ``id``, as in Graph's
+    documented example, unless ``full_sponsors``. A PATCH of an organization gets
+    ``patch_status`` (Graph documents 202 for v1.0 and 204 for beta).
     ``fail(method, last_segment, response)`` makes the next matching request get ``response``.
     """
 
-    def __init__(self, page_size=2, full_sponsors=False):
+    def __init__(self, page_size=2, full_sponsors=False, patch_status=202):
         self.page_size = page_size
         self.full_sponsors = full_sponsors
+        self.patch_status = patch_status
         self.objects = {}
         self.organizations = {}
         self.failures = []
+        self._seconds = itertools.count()
 
     def add_user(self, object_id, display_name, upn, mail=None):
         self.objects[object_id] = {
@@ -216,13 +252,27 @@ class FakeGraph:
     def add_service_principal(self, object_id, display_name):
         self.objects[object_id] = {"@odata.type": SERVICE_PRINCIPAL_TYPE, "id": object_id, "displayName": display_name}
 
-    def add_organization(self, object_id, display_name, internal=(), external=()):
+    def add_organization(
+        self, object_id, display_name, internal=(), external=(), description=None, state="configured", source=None
+    ):
+        """Add a connected organization; ``source`` is its one identity source as Graph returns it."""
+        stamp = ORGANIZATION_TIMESTAMPS % next(self._seconds)
         self.organizations[object_id] = {
             "id": object_id,
             "displayName": display_name,
+            "description": description,
+            "state": state,
+            "identitySources": [source] if source else [],
+            "createdDateTime": stamp,
+            "modifiedDateTime": stamp,
             "internal": list(internal),
             "external": list(external),
         }
+
+    def organization_item(self, object_id):
+        """Return the organization as Graph's GET returns it: every property, no sponsors."""
+        organization = self.organizations[object_id]
+        return {key: value for key, value in organization.items() if key not in ("internal", "external")}
 
     def sponsors(self, organization_id, sponsor_type="internal"):
         return sorted(self.organizations[organization_id][sponsor_type])
@@ -254,20 +304,25 @@ class FakeGraph:
 
     def _organizations(self, sent, rest):
         if not rest and sent.method == "GET":
-            match = _DISPLAY_NAME_FILTER.match(sent.query["$filter"])
-            name = _literal(match.group(1)).lower()
-            found = [
-                {"id": o["id"], "displayName": o["displayName"]}
-                for o in self.organizations.values()
-                if o["displayName"].lower() == name
-            ]
-            return make_response(200, body={"value": found})
+            found = [self.organization_item(object_id) for object_id in self.organizations]
+            if "$filter" in sent.query:
+                match = _DISPLAY_NAME_FILTER.match(sent.query["$filter"])
+                name = _literal(match.group(1)).lower()
+                found = [item for item in found if item["displayName"].lower() == name]
+            return self._page(sent, found)
+        if not rest and sent.method == "POST":
+            return self._create_organization(sent.body)
 
         organization = self.organizations.get(rest[0].lower())
         if organization is None:
             return _not_found(rest[0])
         if len(rest) == 1 and sent.method == "GET":
-            return make_response(200, body={"id": organization["id"], "displayName": organization["displayName"]})
+            return make_response(200, body=self.organization_item(organization["id"]))
+        if len(rest) == 1 and sent.method == "PATCH":
+            return self._update_organization(organization, sent.body)
+        if len(rest) == 1 and sent.method == "DELETE":
+            del self.organizations[organization["id"]]
+            return make_response(204)
 
         sponsor_type = rest[1][: -len("Sponsors")]
         sponsors = organization[sponsor_type]
@@ -290,6 +345,40 @@ class FakeGraph:
             sponsors.remove(rest[2])
             return make_response(204)
         raise AssertionError(f"the fake Graph has no route for {sent.method} {sent.url}")
+
+    def _create_organization(self, body):
+        allowed = ("displayName", "description", "identitySources", "state")
+        invalid = sorted(set(body) - set(allowed))
+        if invalid or len(body.get("identitySources") or []) != 1:
+            return error_response(400, "BadRequest", f"The model is invalid. Unexpected properties {invalid}.")
+        object_id = str(uuid.uuid4())
+        self.add_organization(
+            object_id,
+            body["displayName"],
+            description=body.get("description"),
+            state=body.get("state", "configured"),
+            source=body["identitySources"][0],
+        )
+        return make_response(201, body=self.organization_item(object_id))
+
+    def _update_organization(self, organization, body):
+        invalid = sorted(set(body) - set(UPDATABLE_ORGANIZATION_PROPERTIES))
+        if invalid:
+            return error_response(400, "BadRequest", f"The model is invalid. Properties {invalid} cannot be updated.")
+        organization.update(body)
+        organization["modifiedDateTime"] = ORGANIZATION_TIMESTAMPS % next(self._seconds)
+        return make_response(self.patch_status)
+
+    def _page(self, sent, items):
+        start = int(sent.query.get("$skiptoken", "0"))
+        body = {"value": items[start : start + self.page_size]}
+        if start + self.page_size < len(items):
+            base_url = sent.url.split("?")[0]
+            query = {name: value for name, value in sent.query.items() if name != "$skiptoken"}
+            query["$skiptoken"] = str(start + self.page_size)
+            encoded = "&".join(f"{name}={quote(value, safe='')}" for name, value in query.items())
+            body["@odata.nextLink"] = f"{base_url}?{encoded}"
+        return make_response(200, body=body)
 
     def _sponsor_page(self, sent, sponsor_ids):
         start = int(sent.query.get("$skiptoken", "0"))

@@ -137,7 +137,7 @@ def test_backoff_delay_capped():
 def test_total_delay_capped():
     responses = [throttled(retry_after="60", request_id=f"r-{number}") for number in range(1, 6)]
 
-    client, error = send_get_failing(responses)
+    client, error = send_get_failing(responses, monotonic=lambda: NOW)
 
     assert client.sleep.calls == [60.0, 60.0, 60.0]
     assert sum(client.sleep.calls) <= graph.MAX_TOTAL_RETRY_DELAY
@@ -163,7 +163,7 @@ def test_max_retries_then_error():
 
 
 def test_max_retries_option():
-    client, _ = send_get_failing([throttled(retry_after="1")] * 3, max_retries=2)
+    client, _error = send_get_failing([throttled(retry_after="1")] * 3, max_retries=2)
 
     assert len(client.session.sent) == 3
     assert client.sleep.calls == [1.0, 1.0]
@@ -179,7 +179,7 @@ def test_retry_logged_without_token():
     assert "token-1" not in client.log.calls[0]
 
 
-@pytest.mark.parametrize("status", [400, 403, 404, 500, 502])
+@pytest.mark.parametrize("status", [400, 403, 404, 500])
 def test_no_retry_status(status):
     client, error = send_get_failing([error_response(status, "Code", "message", headers={"Retry-After": "1"})])
 
@@ -280,7 +280,7 @@ def test_error_from_html_body():
     page = "<html><body>\n<h1>502 Bad Gateway</h1>\n</body></html>"
     response = make_response(502, text=page, headers={"Content-Type": "text/html; charset=utf-8"})
 
-    error = get_error([response])
+    error = send_get_failing([response], max_retries=0)[1]
 
     assert error.status == 502
     assert error.code is None
@@ -331,11 +331,92 @@ def test_error_empty_body_uses_reason():
     ],
 )
 def test_transport_error(exception, expected):
-    client, error = send_get_failing([exception])
+    client, error = send_get_failing([exception], max_retries=0)
 
     assert error.status is None
     assert expected in str(error)
     assert len(client.session.sent) == 1
+
+
+@pytest.mark.parametrize(
+    "exception",
+    [
+        requests.exceptions.ConnectionError("Connection reset by peer"),
+        requests.exceptions.ReadTimeout("read timed out"),
+        requests.exceptions.ConnectTimeout("connect timed out"),
+    ],
+)
+def test_transport_error_retried(exception):
+    client = make_client(FakeSession([exception, ok()]))
+
+    client.request("POST", USERS_URL, "add a user", body={"a": 1})
+
+    assert len(client.session.sent) == 2
+    assert client.sleep.calls == [1.5]
+    assert client.last_request_ambiguous is True
+    assert client.retry_count == 1
+    assert "retry 1 of 5 in 1.50 s" in client.log.calls[0]
+    assert "POST %s failed" % USERS_URL in client.log.calls[0]
+
+
+def test_transport_error_retries_bounded():
+    failures = [requests.exceptions.ConnectionError("reset %d" % number) for number in range(4)]
+
+    client, error = send_get_failing(failures, max_retries=3, jitter=0.0)
+
+    assert len(client.session.sent) == 4
+    assert client.sleep.calls == [1.0, 2.0, 4.0]
+    assert "reset 3" in str(error)
+
+
+def test_tls_error_not_retried():
+    client, error = send_get_failing([requests.exceptions.SSLError("certificate verify failed")])
+
+    assert len(client.session.sent) == 1
+    assert client.sleep.calls == []
+    assert "TLS verification" in str(error)
+
+
+def test_proxy_502_retried_as_ambiguous():
+    page = make_response(502, text="<html>Bad Gateway</html>", headers={"Content-Type": "text/html"})
+
+    client = send_get([page, ok()])
+
+    assert len(client.session.sent) == 2
+    assert client.last_request_ambiguous is True
+    assert "HTTP 502" in client.log.calls[0]
+
+
+def test_throttle_not_ambiguous():
+    client = send_get([throttled(429, "0"), ok()])
+
+    assert client.last_request_ambiguous is False
+
+
+def test_max_retry_time_option():
+    client, error = send_get_failing([throttled(retry_after="4")] * 3, max_retry_time=10)
+
+    assert client.sleep.calls == [4.0, 4.0]
+    assert error.status == 429
+
+
+def test_max_retry_time_counts_attempts():
+    # Each attempt takes 3 s on the fake clock. After the first wait (1 s) and the second
+    # attempt (3 s), 4 of the 5 s are used, so one more wait of 1 s fits. After the third
+    # attempt none does.
+    ticks = iter(float(tick) for tick in range(0, 300, 3))
+    client, error = send_get_failing([throttled(retry_after="1")] * 4, max_retry_time=5, monotonic=lambda: next(ticks))
+
+    assert client.sleep.calls == [1.0, 1.0]
+    assert len(client.session.sent) == 3
+
+
+def test_retries_off():
+    client, error = send_get_failing([throttled(retry_after="0")], max_retries=0)
+
+    assert len(client.session.sent) == 1
+    assert client.sleep.calls == []
+    assert client.retry_count == 0
 
 
 # What is sent

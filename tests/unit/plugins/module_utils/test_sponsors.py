@@ -250,12 +250,14 @@ def test_apply_failure_reports_progress(graph):
     with pytest.raises(PartialChangeError) as caught:
         apply(graph, plan)
 
+    # Both removals share one batch, so the second one still runs after the first fails.
     error = caught.value
     assert error.added == [GRACE]
-    assert error.removed == []
+    assert error.removed == [LEGAL]
+    assert error.failed == [ADA]
     assert error.cause.status == 403
     assert error.to_result()["request_id"] == "r-403"
-    assert f"Already changed before the failure: added {GRACE}; removed none" in str(error)
+    assert f"Already changed before the failure: added {GRACE}; removed {LEGAL}" in str(error)
 
 
 def test_apply_failure_after_removal(graph):

@@ -184,7 +184,9 @@ def test_diff_output(capsys, fake_graph_client):
 
     assert run.result["diff"] == {
         "before": f"user Ada Lovelace <ada@contoso.example> ({ADA})\ngroup Legal ({LEGAL})\n",
-        "after": f"user Ada Lovelace <ada@contoso.example> ({ADA})\nuser Grace Hopper <grace@contoso.example> ({GRACE})\n",
+        "after": (
+            f"user Ada Lovelace <ada@contoso.example> ({ADA})\nuser Grace Hopper <grace@contoso.example> ({GRACE})\n"
+        ),
         "before_header": "internal sponsors of connected organization 'Fabrikam'",
         "after_header": "internal sponsors of connected organization 'Fabrikam'",
     }
@@ -365,7 +367,7 @@ def test_token_sent_to_graph(capsys, fake_connection):
     assert application.kwargs["authority"] == f"{LOGIN_URL}/{TENANT}"
     assert application.kwargs["instance_discovery"] is False
     assert application.scopes[0] == [GRAPH_URL + "/.default"]
-    assert fake_connection.session.sent[0].headers["Authorization"] == "Bearer issued-token"
+    assert fake_connection.session.batches[0].headers["Authorization"] == "Bearer issued-token"
 
 
 def test_session_options(capsys, fake_connection):
