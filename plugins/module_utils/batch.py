@@ -8,8 +8,8 @@ For use by this collection only; not a public API.
 
 Graph runs the sub-requests of ``POST /$batch`` independently, possibly in parallel, and
 returns a status for each, so one batch can partly fail. Sub-requests that Graph throttled (429) or
-found unavailable (502, 503, 504) are sent again in a later batch after the longest
-``Retry-After`` among them; the others are final.
+found unavailable (502, 503, 504) are sent again in a later batch, after the longest
+``Retry-After`` among them. The other responses are final.
 https://learn.microsoft.com/graph/json-batching
 """
 
@@ -120,7 +120,7 @@ def send_batch(client, sub_requests, operation):
 
     A sub-request that got 429, 502, 503 or 504 is sent again, in a batch of only such
     sub-requests, after the longest ``Retry-After`` they carry (or exponential back-off),
-    within the GraphClient's ``max_retries`` and ``max_retry_time``. When those run out, its last answer is
+    within the GraphClient's ``max_retries`` and ``max_retry_time``. When those run out, its last response is
     returned. A failure of a whole batch raises GraphError.
     """
     responses = [None] * len(sub_requests)

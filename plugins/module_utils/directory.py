@@ -125,7 +125,7 @@ def check_organization_reference(reference):
         raise InvalidInputError("Invalid connected_organization %r: the value contains a lone surrogate." % reference)
 
 
-# Longest pause, in seconds, between two look-ups of a user or group that is not found yet.
+# Maximum pause, in seconds, between two look-ups of a user or group that is not found yet.
 MAX_RESOLVE_DELAY = 10.0
 
 
