@@ -8,7 +8,7 @@ For use by this collection only; not a public API.
 
 Graph only offers "add one sponsor" (``POST …/internalSponsors/$ref``) and "remove one
 sponsor" (``DELETE …/internalSponsors/{id}/$ref``). ``plan_changes`` compares the current
-sponsors with the requested ones by object id; ``apply_plan`` sends only the writes
+sponsors with the requested ones by object id. ``apply_plan`` then sends only the writes
 that the plan lists, up to 20 in one JSON batch.
 """
 

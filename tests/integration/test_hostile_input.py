@@ -169,9 +169,9 @@ def build_cases(org):
 
     # Graph requests of a success case that adds one sponsor: organization look-up, one
     # look-up per reference, the sponsor list and the write. A JSON batch counts as its
-    # sub-requests. The module checks every user and group value before it sends anything,
-    # and looks up the organization and the users and groups in one batch, so a case with a
-    # missing organization still counts the look-ups of its users and groups.
+    # sub-requests. The module checks every user and group value before it sends anything.
+    # It then looks up the organization, the users and the groups in one batch, so a case
+    # with a missing organization still counts the look-ups of its users and groups.
     one_add = 4
     return [
         # Names that resolve to exactly one object, and organizations with the same characters.

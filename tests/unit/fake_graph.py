@@ -107,7 +107,10 @@ class FakeSession:
         return answer
 
     def _batch(self, outer):
-        """Answer a JSON batch: each sub-request goes to the handler and into ``sent``; the batch into ``batches``."""
+        """Respond to a JSON batch by sending each sub-request to the handler.
+
+        Each sub-request is recorded in ``sent`` and the batch itself in ``batches``.
+        """
         self.batches.append(outer)
         version_root = outer.url.rsplit("/", 1)[0]
         answers = []

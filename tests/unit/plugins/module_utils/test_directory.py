@@ -41,7 +41,7 @@ def graph():
 
 
 def directory_over(handler_or_responses):
-    """Return a Directory over a fake session that answers with a handler or a list of responses."""
+    """Return a Directory over a fake session that responds through a handler or from a list of responses."""
     if callable(handler_or_responses):
         session = FakeSession(handler=handler_or_responses)
     else:
