@@ -24,12 +24,11 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps the import sanity test quiet
     from urlparse import urlsplit
 
+# msal is imported on first use (see msal_library), so that a task signing in with
+# access_token or azure_cli does not pay for the import. Until then msal is _NOT_IMPORTED.
+_NOT_IMPORTED = object()
+msal = _NOT_IMPORTED
 MSAL_IMPORT_ERROR = None
-try:
-    import msal
-except ImportError:  # pragma: no cover - reported by the module through missing_required_lib()
-    msal = None
-    MSAL_IMPORT_ERROR = traceback.format_exc()
 
 try:
     import requests
@@ -37,6 +36,23 @@ except ImportError:  # pragma: no cover - reported through graph.REQUESTS_IMPORT
     requests = None
 
 from ansible_collections.entra.governance.plugins.module_utils.errors import AuthError, InvalidInputError
+
+
+def msal_library():
+    """Return the msal module, importing it on the first call, or None when it is not installed.
+
+    When it is not installed, MSAL_IMPORT_ERROR contains the traceback of the failed import.
+    """
+    global msal, MSAL_IMPORT_ERROR
+    if msal is _NOT_IMPORTED:
+        try:
+            import msal as library
+        except ImportError:  # pragma: no cover - reported by the module through missing_required_lib()
+            library = None
+            MSAL_IMPORT_ERROR = traceback.format_exc()
+        msal = library
+    return msal
+
 
 # One-line hints for the Entra ID errors users meet most; the code is the number after AADSTS.
 # https://learn.microsoft.com/entra/identity-platform/reference-error-codes
@@ -126,7 +142,7 @@ class _MsalAuth(object):
             )
         if not self.client_id:
             raise InvalidInputError("Missing client_id: set the option or AZURE_CLIENT_ID (or ARM_CLIENT_ID).")
-        if msal is None:
+        if msal_library() is None:
             raise InvalidInputError(
                 "The msal Python library is required to sign in; install it with "
                 "'pip install -r requirements.txt' from the collection."
@@ -144,7 +160,7 @@ class _MsalAuth(object):
         authority = self.endpoints.authority(self.tenant_id)
         try:
             # The constructor already fetches the tenant's OpenID configuration.
-            self._application = msal.ConfidentialClientApplication(
+            self._application = msal_library().ConfidentialClientApplication(
                 self.client_id,
                 client_credential=self.credential(),
                 authority=authority,
@@ -474,7 +490,8 @@ class ManagedIdentityAuth(object):
                 "Invalid managed identity: set only one of managed_identity_client_id, managed_identity_object_id "
                 "and managed_identity_resource_id."
             )
-        if msal is None or not hasattr(msal, "ManagedIdentityClient"):
+        library = msal_library()
+        if library is None or not hasattr(library, "ManagedIdentityClient"):
             raise InvalidInputError(
                 "The msal Python library (1.29 or later) is required to sign in with a managed identity; install it "
                 "with 'pip install -r requirements.txt' from the collection."
@@ -497,12 +514,13 @@ class ManagedIdentityAuth(object):
 
     def _get_client(self):
         if self._client is None:
+            library = msal_library()
             if self.identity:
-                identity = msal.UserAssignedManagedIdentity(**self.identity)
+                identity = library.UserAssignedManagedIdentity(**self.identity)
             else:
-                identity = msal.SystemAssignedManagedIdentity()
+                identity = library.SystemAssignedManagedIdentity()
             http_client = _IdentityEndpointClient(self.session, self.environ["IDENTITY_ENDPOINT"])
-            self._client = msal.ManagedIdentityClient(identity, http_client=http_client)
+            self._client = library.ManagedIdentityClient(identity, http_client=http_client)
         return self._client
 
     def get_token(self):
@@ -559,7 +577,7 @@ class AzureCliAuth(object):
 
     def validate(self):
         if self.run_command is None:
-            raise InvalidInputError("auth_method azure_cli is only available inside a module.")
+            raise InvalidInputError("Invalid auth_method azure_cli: this caller cannot run the 'az' command.")
         self.executable = self.find_executable("az")
         if not self.executable:
             raise InvalidInputError(

@@ -74,7 +74,7 @@ class GraphModule(AnsibleModule):
             "access_token",
             "azure_cli",
         )
-        if auth_methods.MSAL_IMPORT_ERROR and needs_msal:
+        if needs_msal and auth_methods.msal_library() is None:
             self.fail_json(msg=missing_required_lib("msal"), exception=auth_methods.MSAL_IMPORT_ERROR)
 
     def graph_client(self):

@@ -338,14 +338,19 @@ def check_sponsors(emulator, extra_vars):
 
 
 def measure_import_time(collections):
-    """Return the seconds that importing the module's code takes, and msal's share of it, in a fresh Python."""
+    """Return the seconds that importing the module's code takes, then msal's import, in a fresh Python.
+
+    The modules import msal only when a task signs in through it, so the two are separate.
+    """
     code = (
         "import time\n"
         "started = time.perf_counter()\n"
-        "import msal\n"
-        "msal_seconds = time.perf_counter() - started\n"
         "import ansible_collections.entra.governance.plugins.modules.connected_org_sponsor\n"
-        "print(time.perf_counter() - started, msal_seconds)\n"
+        "from ansible_collections.entra.governance.plugins.module_utils import auth\n"
+        "module_seconds = time.perf_counter() - started\n"
+        "started = time.perf_counter()\n"
+        "auth.msal_library()\n"
+        "print(module_seconds, time.perf_counter() - started)\n"
     )
     environment = dict(os.environ, PYTHONPATH=str(collections), PYTHONDONTWRITEBYTECODE="1")
     samples = []
@@ -400,10 +405,10 @@ def main(argv=None):
         finally:
             emulator.stop()
 
-        total, msal_share = measure_import_time(collections)
+        module_seconds, msal_seconds = measure_import_time(collections)
         print(
-            "\nImport of connected_org_sponsor and its module_utils in a fresh Python: %.3f s, of which msal %.3f s"
-            % (total, msal_share)
+            "\nImport of connected_org_sponsor and its module_utils in a fresh Python: %.3f s; msal, imported "
+            "only by a task that signs in through it, then takes %.3f s more" % (module_seconds, msal_seconds)
         )
 
 

@@ -2,6 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 import datetime
+import os
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -176,6 +179,37 @@ def test_validate_without_msal(monkeypatch):
         method.validate()
 
     assert "msal Python library is required" in str(caught.value)
+
+
+# In a fresh interpreter: sign in with the given method, then list the msal modules loaded.
+IMPORT_PROBE = """
+import sys
+from ansible_collections.entra.governance.plugins.modules import connected_org_sponsor
+from ansible_collections.entra.governance.plugins.module_utils import auth, clouds
+endpoints = clouds.Endpoints("public", "https://127.0.0.1:1", "https://127.0.0.1:2")
+method, _ = auth.select_auth(dict(%s), endpoints, None, environ={})
+method.validate()
+print(type(method).__name__, sorted(name for name in sys.modules if name.split(".")[0] == "msal"))
+"""
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ('access_token="eyJ0eXAi.payload.sig"', "AccessTokenAuth []"),
+        ('tenant_id="t", client_id="c", client_secret="s"', "ClientSecretAuth ['msal',"),
+    ],
+)
+def test_msal_imported_only_when_needed(params, expected):
+    probe = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE % params],
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert probe.stdout.startswith(expected)
 
 
 @pytest.mark.parametrize("token", ["", "   "])
@@ -465,7 +499,7 @@ def test_token_error_long_line():
 def fake_msal(monkeypatch):
     """Replace msal.ConfidentialClientApplication with a class that records its arguments."""
     application_class = make_fake_msal_application()
-    monkeypatch.setattr(auth.msal, "ConfidentialClientApplication", application_class)
+    monkeypatch.setattr(auth.msal_library(), "ConfidentialClientApplication", application_class)
     return application_class
 
 

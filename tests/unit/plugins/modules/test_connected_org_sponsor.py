@@ -323,7 +323,7 @@ def fake_connection(monkeypatch):
     def log(module, message, log_args=None):
         connection.logged.append(message)
 
-    monkeypatch.setattr(auth.msal, "ConfidentialClientApplication", connection.msal)
+    monkeypatch.setattr(auth.msal_library(), "ConfidentialClientApplication", connection.msal)
     monkeypatch.setattr(graph, "build_session", build_session)
     monkeypatch.setattr(common.GraphModule, "log", log)
     return connection

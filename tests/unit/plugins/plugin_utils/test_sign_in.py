@@ -33,7 +33,7 @@ def getter(**options):
 @pytest.fixture
 def fake_msal(monkeypatch):
     application_class = make_fake_msal_application()
-    monkeypatch.setattr(auth.msal, "ConfidentialClientApplication", application_class)
+    monkeypatch.setattr(auth.msal_library(), "ConfidentialClientApplication", application_class)
     return application_class
 
 
