@@ -38,6 +38,10 @@ GET_BY_IDS_CHUNK = 1000
 # NOTE: 2 KB is a conservative estimate for URLs, not a limit that Graph documents.
 MAX_FILTER_LENGTH = 1500
 
+# Further reads of a sponsor list that took several pages, when a plan depends on a sponsor
+# being absent from it (see Directory.settle_sponsors).
+MAX_SETTLE_READS = 3
+
 ODATA_TYPES = {
     "#microsoft.graph.user": "user",
     "#microsoft.graph.group": "group",
@@ -147,6 +151,8 @@ class Directory(object):
         self.sleep = sleep
         self.monotonic = monotonic
         self._resolve_deadline = None
+        # The number of pages of the last sponsor listing; see settle_sponsors.
+        self.sponsor_pages = 0
 
     def find_connected_organization(self, reference):
         """Return ``{"id", "display_name"}`` of the organization with this object id or exact display name."""
@@ -268,15 +274,54 @@ class Directory(object):
         return found
 
     def list_sponsors(self, organization_id, sponsor_type):
-        """Return every current sponsor of one type, with display names, as DirectoryObjects."""
-        collection = "%sSponsors" % sponsor_type
-        items = self.client.list_all(
-            self.client.url(*(ORGANIZATION_PATH + (organization_id, collection))),
-            "list %s sponsors of connected organization %s" % (sponsor_type, organization_id),
-        )
-        return self._named_sponsors(items)
+        """Return every current sponsor of one type, with display names, as DirectoryObjects.
 
-    def _named_sponsors(self, items):
+        Sets ``sponsor_pages`` to the number of pages the listing took.
+        """
+        collection = "%sSponsors" % sponsor_type
+        pages = list(
+            self.client.list_pages(
+                self.client.url(*(ORGANIZATION_PATH + (organization_id, collection))),
+                "list %s sponsors of connected organization %s" % (sponsor_type, organization_id),
+            )
+        )
+        return self._named_sponsors(pages)
+
+    def settle_sponsors(self, organization_id, sponsor_type, first):
+        """Read a sponsor list again until two reads in a row agree, and return the last one.
+
+        ``first`` is a listing that took more than one page. Graph answers each page
+        separately, so a sponsor added or removed by someone else between two pages can make
+        the listing skip a sponsor that was there all along (or show one twice). A single
+        page cannot be torn that way. After ``MAX_SETTLE_READS`` reads that all differ, the
+        result is every sponsor seen in any of them. Removing a sponsor that is gone by then
+        fails with "not found", which apply_plan counts as no change.
+        """
+        seen = dict((sponsor.id, sponsor) for sponsor in first)
+        previous = set(seen)
+        for attempt in range(1, MAX_SETTLE_READS + 1):
+            self.client.log(
+                "The %s sponsor list of connected organization %s took %d pages, so another run may have changed it "
+                "between them: reading it again to confirm (read %d of at most %d)."
+                % (sponsor_type, organization_id, self.sponsor_pages, attempt, MAX_SETTLE_READS)
+            )
+            listing = self.list_sponsors(organization_id, sponsor_type)
+            ids = set(sponsor.id for sponsor in listing)
+            if ids == previous:
+                return listing
+            seen.update((sponsor.id, sponsor) for sponsor in listing)
+            previous = ids
+            if self.sponsor_pages == 1:
+                return listing
+        self.client.log(
+            "The %s sponsor list of connected organization %s changed between each of %d reads: planning with "
+            "every sponsor seen in any of them." % (sponsor_type, organization_id, MAX_SETTLE_READS + 1)
+        )
+        return list(seen.values())
+
+    def _named_sponsors(self, pages):
+        self.sponsor_pages = len(pages)
+        items = [item for page in pages for item in page]
         sponsors = [DirectoryObject.from_graph(item) for item in items]
         # Graph documents list items with only @odata.type and id, while the live service has
         # been seen returning whole objects. Names are fetched only when they are missing.
@@ -406,8 +451,8 @@ class Directory(object):
             if organization_answer.ok:
                 organization = _organization(organization_answer.json_object(self.client, organization_sub))
                 sponsors_sub, sponsors_answer = results["sponsors"][0]
-                items = self._all_items(sponsors_sub, sponsors_answer)
-                return organization, self._named_sponsors(items)
+                pages = list(self._all_pages(sponsors_sub, sponsors_answer))
+                return organization, self._named_sponsors(pages)
             if organization_answer.status != 404:
                 raise organization_answer.error(self.client, organization_sub)
             # Not an id after all: a display name may look like one.
@@ -451,17 +496,12 @@ class Directory(object):
 
     def _all_items(self, sub, answer):
         """Return the items of a batched collection read, following ``@odata.nextLink`` outside the batch."""
-        page = answer.json_object(self.client, sub)
-        items = []
-        while True:
-            value = page.get("value")
-            if not isinstance(value, list):
-                raise GraphError(sub.operation, "GET", sub.relative_url(), detail="the response has no 'value' list")
-            items.extend(value)
-            next_link = page.get("@odata.nextLink")
-            if not next_link:
-                return items
-            page = self.client.get_json(next_link, sub.operation)
+        return [item for page in self._all_pages(sub, answer) for item in page]
+
+    def _all_pages(self, sub, answer):
+        """Yield the item list of each page of a batched collection read."""
+        first_page = answer.json_object(self.client, sub)
+        return self.client.list_pages(sub.relative_url(), sub.operation, first_page=first_page)
 
 
 def _single_organization(reference, matches):

@@ -353,16 +353,23 @@ class GraphClient(object):
 
     def list_all(self, url, operation, params=None):
         """Return every item of a collection, following ``@odata.nextLink`` to the last page."""
-        items = []
-        page = self.get_json(url, operation, params=params)
+        return [item for page in self.list_pages(url, operation, params=params) for item in page]
+
+    def list_pages(self, url, operation, params=None, first_page=None):
+        """Yield the ``value`` list of each page of a collection, following ``@odata.nextLink``.
+
+        ``first_page`` is the parsed response to the first request when a JSON batch already
+        sent it. Only the pages after it are then requested.
+        """
+        page = self.get_json(url, operation, params=params) if first_page is None else first_page
         while True:
             value = page.get("value")
             if not isinstance(value, list):
                 raise GraphError(operation, "GET", url, detail="the response has no 'value' list")
-            items.extend(value)
+            yield value
             next_link = page.get("@odata.nextLink")
             if not next_link:
-                return items
+                return
             page = self.get_json(next_link, operation)
 
     def post_json(self, url, operation, body):

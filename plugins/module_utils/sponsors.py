@@ -89,6 +89,22 @@ def plan_changes(current, requested, state, exclusive=False, allow_no_sponsors=F
     return plan
 
 
+def relies_on_absence(current, requested, state, exclusive=False):
+    """Tell whether a plan would leave a sponsor in place only because ``current`` lacks it.
+
+    That is so with ``exclusive`` (a sponsor missing from the listing would not be removed)
+    and with ``state='absent'`` when a requested object is not in ``current``. An addition
+    never depends on it: adding a sponsor that is there after all fails with Graph's
+    "already exist" error, which apply_plan counts as no change.
+    """
+    if exclusive:
+        return True
+    if state != "absent":
+        return False
+    current_ids = set(sponsor.id for sponsor in current)
+    return any(object_id not in current_ids for object_id in requested)
+
+
 def _already_there(error):
     # Graph rejects an add of an existing reference with 400 "One or more added object
     # references already exist ...". 409 Conflict is accepted too.

@@ -21,6 +21,8 @@ description:
   - Every user and group name is resolved to an object id before anything is written, in check mode too.
   - The reads go to Graph as one JSON batch, so a task that gives the organization by object id and changes nothing
     makes one Graph request per page of the sponsor list. Additions and then removals follow in batches of up to 20.
+  - A sponsor list of more than one page can be torn when another run changes it between two pages. With
+    O(exclusive=true), or O(state=absent) for a sponsor the list lacks, such a list is read again until two reads agree.
     See R(Performance, ansible_collections.entra.governance.docsite.performance) for request counts and timings.
 author:
   - Entra Governance collection maintainers (@entra-governance)
@@ -268,6 +270,7 @@ from ansible_collections.entra.governance.plugins.module_utils.sponsors import (
     apply_plan,
     diff_text,
     plan_changes,
+    relies_on_absence,
 )
 
 
@@ -280,7 +283,7 @@ def run(module):
         params["connected_organization"], params["sponsor_type"], params["users"], params["groups"]
     )
 
-    plan = plan_changes(current, requested, params["state"], params["exclusive"], params["allow_no_sponsors"])
+    plan = make_plan(module, directory, organization, current, requested)
 
     after = plan.after
     if module.check_mode:
@@ -303,6 +306,18 @@ def run(module):
             before=diff_text(plan.before), after=diff_text(after), before_header=header, after_header=header
         )
     return result
+
+
+def make_plan(module, directory, organization, current, requested):
+    """Plan the writes, first reading the sponsor list again if it took several pages and the plan needs that.
+
+    ``current`` is the listing that ``directory`` read last.
+    """
+    params = module.params
+    state, exclusive = params["state"], params["exclusive"]
+    if directory.sponsor_pages > 1 and relies_on_absence(current, requested, state, exclusive):
+        current = directory.settle_sponsors(organization["id"], params["sponsor_type"], current)
+    return plan_changes(current, requested, state, exclusive, params["allow_no_sponsors"])
 
 
 def apply_waiting(module, client, directory, organization, requested, plan):
@@ -334,9 +349,9 @@ def apply_waiting(module, client, directory, organization, requested, plan):
             delay = min(delay * 2, MAX_RESOLVE_DELAY)
         try:
             current = directory.list_sponsors(organization["id"], params["sponsor_type"])
+            plan = make_plan(module, directory, organization, current, requested)
         except EntraGovernanceError as error:
             raise PartialChangeError(error, added, removed)
-        plan = plan_changes(current, requested, params["state"], params["exclusive"], params["allow_no_sponsors"])
 
 
 def _additions_not_found(error, plan):

@@ -229,6 +229,8 @@ class FakeGraph:
     documented example, unless ``full_sponsors``. A PATCH of an organization gets
     ``patch_status`` (Graph documents 202 for v1.0 and 204 for beta).
     ``fail(method, last_segment, response)`` makes the next matching request get ``response``.
+    ``after(method, last_segment, action)`` calls ``action()`` right after each matching
+    request is answered, as another client changing the directory between two requests would.
     """
 
     def __init__(self, page_size=2, full_sponsors=False, patch_status=202):
@@ -238,6 +240,7 @@ class FakeGraph:
         self.objects = {}
         self.organizations = {}
         self.failures = []
+        self.actions = []
         self._seconds = itertools.count()
 
     def add_user(self, object_id, display_name, upn, mail=None):
@@ -283,7 +286,17 @@ class FakeGraph:
     def fail(self, method, last_segment, response):
         self.failures.append((method, last_segment, response))
 
+    def after(self, method, last_segment, action):
+        self.actions.append((method, last_segment, action))
+
     def __call__(self, sent):
+        response = self._answer(sent)
+        for method, last_segment, action in self.actions:
+            if sent.method == method and sent.segments[-1] == last_segment:
+                action()
+        return response
+
+    def _answer(self, sent):
         for index, (method, last_segment, response) in enumerate(self.failures):
             if sent.method == method and sent.segments[-1] == last_segment:
                 del self.failures[index]

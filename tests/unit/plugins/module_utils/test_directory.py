@@ -549,3 +549,122 @@ def test_sponsors_empty(graph):
 
     assert directory.list_sponsors(WOODGROVE, "internal") == []
     assert len(sent_requests(directory)) == 1
+
+
+# Sponsor listings that another client changes between two pages
+
+KATHERINE = "62b2c2b4-83e0-428f-93c4-b07ff261d477"
+EDSGER = "73c3d3c5-94f1-4390-a4d5-c180a372e588"
+
+
+def sponsor_reads(directory):
+    return [sent for sent in sent_requests(directory) if sent.segments[-1] == "internalSponsors"]
+
+
+def remove_once(graph, object_id):
+    """Return an action that removes one internal sponsor of Fabrikam the first time it is called."""
+
+    def action():
+        if object_id in graph.organizations[FABRIKAM]["internal"]:
+            graph.organizations[FABRIKAM]["internal"].remove(object_id)
+
+    return action
+
+
+@pytest.fixture
+def five_sponsors(graph):
+    graph.add_user(KATHERINE, "Katherine Johnson", "katherine@contoso.example")
+    graph.add_user(EDSGER, "Edsger Dijkstra", "edsger@contoso.example")
+    graph.organizations[FABRIKAM]["internal"] = [ADA, LEGAL, GRACE, KATHERINE, EDSGER]
+    graph.full_sponsors = True
+    return graph
+
+
+def test_torn_listing_skips_sponsor(five_sponsors):
+    # Why settle_sponsors exists: a removal between pages 1 and 2 shifts the later sponsors
+    # forward by one, so the listing never shows GRACE although she stays a sponsor.
+    five_sponsors.after("GET", "internalSponsors", remove_once(five_sponsors, ADA))
+    directory = directory_over(five_sponsors)
+
+    sponsors = directory.list_sponsors(FABRIKAM, "internal")
+
+    assert [sponsor.id for sponsor in sponsors] == [ADA, LEGAL, KATHERINE, EDSGER]
+    assert directory.sponsor_pages == 2
+
+
+def test_settle_reads_until_two_agree(five_sponsors):
+    five_sponsors.after("GET", "internalSponsors", remove_once(five_sponsors, ADA))
+    directory = directory_over(five_sponsors)
+    first = directory.list_sponsors(FABRIKAM, "internal")
+
+    settled = directory.settle_sponsors(FABRIKAM, "internal", first)
+
+    assert [sponsor.id for sponsor in settled] == [LEGAL, GRACE, KATHERINE, EDSGER]
+    # 2 pages for the torn listing, then two listings of 2 pages that agree.
+    assert len(sponsor_reads(directory)) == 2 + 2 + 2
+    assert directory.client.log.calls == [
+        "The internal sponsor list of connected organization %s took 2 pages, so another run may have "
+        "changed it between them: reading it again to confirm (read 1 of at most 3)." % FABRIKAM,
+        "The internal sponsor list of connected organization %s took 2 pages, so another run may have "
+        "changed it between them: reading it again to confirm (read 2 of at most 3)." % FABRIKAM,
+    ]
+
+
+def test_settle_unchanged_list_reads_once(five_sponsors):
+    directory = directory_over(five_sponsors)
+    first = directory.list_sponsors(FABRIKAM, "internal")
+
+    settled = directory.settle_sponsors(FABRIKAM, "internal", first)
+
+    assert [sponsor.id for sponsor in settled] == [ADA, LEGAL, GRACE, KATHERINE, EDSGER]
+    assert len(sponsor_reads(directory)) == 3 + 3
+
+
+def test_settle_trusts_single_page(five_sponsors):
+    five_sponsors.after("GET", "internalSponsors", remove_once(five_sponsors, ADA))
+    five_sponsors.page_size = 4
+    directory = directory_over(five_sponsors)
+    first = directory.list_sponsors(FABRIKAM, "internal")
+
+    settled = directory.settle_sponsors(FABRIKAM, "internal", first)
+
+    # The first listing took 2 pages; the second fits on one page and is therefore whole.
+    assert [sponsor.id for sponsor in settled] == [LEGAL, GRACE, KATHERINE, EDSGER]
+    assert len(sponsor_reads(directory)) == 2 + 1
+
+
+def test_settle_gives_union_of_changing_reads(five_sponsors, monkeypatch):
+    monkeypatch.setattr(directory_utils, "MAX_SETTLE_READS", 2)
+    listing = five_sponsors.organizations[FABRIKAM]["internal"]
+    newcomers = []
+
+    def another_run():
+        # Another run replaces the first sponsor with a new user after every page of every read.
+        newcomer = "%08x-0000-4000-8000-000000000000" % len(newcomers)
+        five_sponsors.add_user(newcomer, "Newcomer %d" % len(newcomers), "new%d@contoso.example" % len(newcomers))
+        newcomers.append(newcomer)
+        listing.pop(0)
+        listing.append(newcomer)
+
+    five_sponsors.after("GET", "internalSponsors", another_run)
+    directory = directory_over(five_sponsors)
+    first = directory.list_sponsors(FABRIKAM, "internal")
+    last_read = []
+    original_list = directory.list_sponsors
+
+    def list_and_keep(*args):
+        last_read[:] = original_list(*args)
+        return last_read
+
+    monkeypatch.setattr(directory, "list_sponsors", list_and_keep)
+
+    settled = directory.settle_sponsors(FABRIKAM, "internal", first)
+
+    settled_ids = [sponsor.id for sponsor in settled]
+    assert len(settled_ids) == len(set(settled_ids))
+    assert set(sponsor.id for sponsor in first) | set(sponsor.id for sponsor in last_read) <= set(settled_ids)
+    assert set(settled_ids) <= {ADA, LEGAL, GRACE, KATHERINE, EDSGER} | set(newcomers)
+    assert directory.client.log.calls[-1] == (
+        "The internal sponsor list of connected organization %s changed between each of 3 reads: planning with "
+        "every sponsor seen in any of them." % FABRIKAM
+    )

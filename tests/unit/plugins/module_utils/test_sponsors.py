@@ -6,7 +6,12 @@ import collections
 import pytest
 from ansible_collections.entra.governance.plugins.module_utils.directory import DirectoryObject
 from ansible_collections.entra.governance.plugins.module_utils.errors import InvalidInputError, PartialChangeError
-from ansible_collections.entra.governance.plugins.module_utils.sponsors import apply_plan, diff_text, plan_changes
+from ansible_collections.entra.governance.plugins.module_utils.sponsors import (
+    apply_plan,
+    diff_text,
+    plan_changes,
+    relies_on_absence,
+)
 from ansible_collections.entra.governance.tests.unit.fake_graph import (
     GRAPH_URL,
     ORGANIZATIONS_URL,
@@ -111,6 +116,24 @@ def test_exclusive_to_empty_rejected(count):
 
     assert str(caught.value).startswith(f"Refusing to remove all {count} sponsors")
     assert "allow_no_sponsors=true" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "current, wanted, state, exclusive, expected",
+    [
+        # An addition of a sponsor that is there after all is harmless: no second read.
+        ((ADA,), (GRACE,), "present", False, False),
+        ((ADA,), (ADA,), "present", False, False),
+        # A sponsor missing from the listing would be left in place.
+        ((ADA,), (GRACE,), "absent", False, True),
+        ((ADA, GRACE), (GRACE, ADA), "absent", False, False),
+        ((ADA,), (ADA, LEGAL), "absent", False, True),
+        ((ADA,), (ADA,), "present", True, True),
+        ((), (), "present", True, True),
+    ],
+)
+def test_relies_on_absence(current, wanted, state, exclusive, expected):
+    assert relies_on_absence(objects(*current), requested(*wanted), state, exclusive) is expected
 
 
 def test_invalid_state_rejected():

@@ -212,6 +212,81 @@ def test_no_diff_by_default(capsys, fake_graph_client):
     assert "diff" not in run.result
 
 
+# A sponsor list that another run changes while this one reads its pages
+
+
+def torn_graph():
+    """Return a Graph whose first sponsor listing skips GRACE, as another run removes ADA after page 1.
+
+    The list is ADA, LEGAL, GRACE, LINUS in pages of 2: page 2 starts at the third sponsor of
+    the shortened list, LINUS, so GRACE never shows although she stays a sponsor.
+    """
+    fake = new_graph()
+    fake.organizations[FABRIKAM]["internal"] = [ADA, LEGAL, GRACE, LINUS]
+
+    def another_run():
+        if ADA in fake.organizations[FABRIKAM]["internal"]:
+            fake.organizations[FABRIKAM]["internal"].remove(ADA)
+
+    fake.after("GET", "internalSponsors", another_run)
+    return fake
+
+
+def sponsor_listings(session):
+    return [sent for sent in session.sent if sent.method == "GET" and sent.segments[-1] == "internalSponsors"]
+
+
+def test_torn_listing_absent_removes(capsys, fake_graph_client):
+    fake = torn_graph()
+
+    run = run_on(capsys, fake_graph_client, fake, users=[GRACE], state="absent")
+
+    assert run.result["changed"] is True
+    assert run.result["removed"] == [GRACE]
+    assert fake.sponsors(FABRIKAM) == sorted([LEGAL, LINUS])
+    # The torn listing, then two that agree: 2 pages each.
+    assert len(sponsor_listings(run.session)) == 6
+
+
+def test_torn_listing_check_mode(capsys, fake_graph_client):
+    run = run_on(capsys, fake_graph_client, torn_graph(), users=[GRACE], state="absent", _ansible_check_mode=True)
+
+    assert run.result["changed"] is True
+    assert run.result["removed"] == [GRACE]
+    assert run.session.writes() == []
+
+
+def test_torn_listing_exclusive_removes(capsys, fake_graph_client):
+    fake = torn_graph()
+
+    run = run_on(capsys, fake_graph_client, fake, users=[LINUS], groups=["Legal"], exclusive=True)
+
+    assert run.result["removed"] == [GRACE]
+    assert run.result["added"] == []
+    assert fake.sponsors(FABRIKAM) == sorted([LEGAL, LINUS])
+
+
+def test_torn_listing_present_reads_once(capsys, fake_graph_client):
+    fake = torn_graph()
+
+    run = run_on(capsys, fake_graph_client, fake, users=[GRACE])
+
+    # GRACE looks missing, so the module adds her, and Graph rejects that because she is a sponsor already.
+    assert run.result["changed"] is False
+    assert run.result["added"] == []
+    assert fake.sponsors(FABRIKAM) == sorted([LEGAL, GRACE, LINUS])
+    assert len(sponsor_listings(run.session)) == 2
+
+
+def test_absent_found_reads_once(capsys, fake_graph_client):
+    fake = torn_graph()
+
+    run = run_on(capsys, fake_graph_client, fake, groups=["Legal"], state="absent")
+
+    assert run.result["removed"] == [LEGAL]
+    assert len(sponsor_listings(run.session)) == 2
+
+
 # Failures
 
 
