@@ -24,6 +24,7 @@ description:
     C(ansible.builtin.set_fact) task again.
   - The lookup takes no terms. Its options are those of the modules. With O(access_token) the lookup returns that
     token unchanged, and it does not use O(max_retries) and O(max_retry_time).
+  - With O(auth_method=azure_cli) the lookup runs C(az account get-access-token) on the controller.
 author:
   - Entra Governance collection maintainers (@entra-governance)
 extends_documentation_fragment:
@@ -72,6 +73,7 @@ import os
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 from ansible_collections.entra.governance.plugins.module_utils.errors import EntraGovernanceError
 from ansible_collections.entra.governance.plugins.plugin_utils.sign_in import graph_token_params, sign_in
 
@@ -83,6 +85,6 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         params = graph_token_params(self.get_option, os.environ)
         try:
-            return [sign_in(params)]
+            return [sign_in(params, warn=Display().warning)]
         except EntraGovernanceError as error:
             raise AnsibleLookupError(str(error))

@@ -12,6 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import shutil
+import subprocess
+
 from ansible_collections.entra.governance.plugins.module_utils import auth as auth_methods
 from ansible_collections.entra.governance.plugins.module_utils import graph as graph_client
 from ansible_collections.entra.governance.plugins.module_utils.clouds import Endpoints
@@ -34,14 +37,27 @@ def graph_token_params(get_option, environ):
     return params
 
 
-def sign_in(params, environ=None):
-    """Sign in with ``params`` and return the access token; raise EntraGovernanceError on failure."""
+def run_command(command):
+    """Run a command without a shell and return ``(return code, stdout, stderr)``, like AnsibleModule.run_command."""
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    return completed.returncode, completed.stdout, completed.stderr
+
+
+def sign_in(params, environ=None, warn=None):
+    """Sign in with ``params`` and return the access token; raise EntraGovernanceError on failure.
+
+    ``warn`` receives the warnings a module would show, such as the one for the Azure CLI.
+    """
     if graph_client.REQUESTS_IMPORT_ERROR:
         raise InvalidInputError("The requests Python library is required on the controller for graph_token.")
     if params["timeout"] is not None and params["timeout"] <= 0:
         raise InvalidInputError("Invalid timeout '%s': expected a positive number of seconds." % params["timeout"])
     endpoints = Endpoints(params["cloud"], params["authority_host"], params["graph_endpoint"], params["api_version"])
     session = graph_client.build_session(params["ca_path"], params["validate_certs"], params["timeout"])
-    method, _env_secrets = auth_methods.select_auth(params, endpoints, session, environ=environ)
+    method, _env_secrets = auth_methods.select_auth(
+        params, endpoints, session, environ=environ, run_command=run_command, find_executable=shutil.which
+    )
     method.validate()
+    if method.method == "azure_cli" and warn is not None:
+        warn(auth_methods.AZURE_CLI_WARNING)
     return method.get_token()

@@ -3,6 +3,8 @@
 
 """Sign-in for the graph_token lookup: options, environment fallbacks and errors, with msal faked."""
 
+import os
+
 import pytest
 from ansible_collections.entra.governance.plugins.module_utils import auth
 from ansible_collections.entra.governance.plugins.module_utils.common import GRAPH_ARGUMENT_SPEC
@@ -110,3 +112,57 @@ def test_sign_in_rejects_zero_timeout(fake_msal):
 
     assert "Invalid timeout '0'" in str(caught.value)
     assert fake_msal.created == []
+
+
+# auth_method azure_cli, with a stand-in az on PATH
+
+STAND_IN_AZ = """#!/bin/sh
+printf '%s\\n' "$*" >> "{log}"
+if [ "{logged_in}" = yes ]; then
+    printf '{{"accessToken": "cli-token", "expiresOn": "2026-12-04 12:00:00.000000"}}\\n'
+else
+    echo "ERROR: Please run 'az login' to setup account." >&2
+    exit 1
+fi
+"""
+
+
+def stand_in_az(tmp_path, monkeypatch, logged_in):
+    """Put a stand-in az first on PATH; return the file where it logs its arguments."""
+    log = tmp_path / "az-calls.txt"
+    script = tmp_path / "az"
+    script.write_text(STAND_IN_AZ.format(log=log, logged_in="yes" if logged_in else "no"))
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (tmp_path, os.environ.get("PATH", "/usr/bin:/bin")))
+    return log
+
+
+def test_sign_in_azure_cli(tmp_path, monkeypatch, fake_msal):
+    log = stand_in_az(tmp_path, monkeypatch, logged_in=True)
+    warnings = []
+
+    token = sign_in(local_params(auth_method="azure_cli", client_secret=None), warn=warnings.append)
+
+    assert token == "cli-token"
+    assert log.read_text() == "account get-access-token --resource %s --output json --tenant %s\n" % (GRAPH_URL, TENANT)
+    assert warnings == [auth.AZURE_CLI_WARNING]
+    assert fake_msal.created == []
+
+
+def test_sign_in_azure_cli_not_logged_in(tmp_path, monkeypatch):
+    stand_in_az(tmp_path, monkeypatch, logged_in=False)
+
+    with pytest.raises(AuthError) as caught:
+        sign_in(local_params(auth_method="azure_cli", client_secret=None))
+
+    assert "exited with status 1: ERROR: Please run 'az login' to setup account." in str(caught.value)
+    assert "Hint: the Azure CLI is not signed in" in str(caught.value)
+
+
+def test_sign_in_azure_cli_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(InvalidInputError) as caught:
+        sign_in(local_params(auth_method="azure_cli", client_secret=None))
+
+    assert str(caught.value).startswith("Missing Azure CLI: auth_method azure_cli needs the 'az' command on PATH")
