@@ -362,6 +362,7 @@ class GraphClient(object):
         sent it. Only the pages after it are then requested.
         """
         page = self.get_json(url, operation, params=params) if first_page is None else first_page
+        followed = set()
         while True:
             value = page.get("value")
             if not isinstance(value, list):
@@ -370,6 +371,12 @@ class GraphClient(object):
             next_link = page.get("@odata.nextLink")
             if not next_link:
                 return
+            if next_link in followed:
+                # A listing that links back to a page already read would never end.
+                raise GraphError(
+                    operation, "GET", next_link, detail="@odata.nextLink points to a page that was already read"
+                )
+            followed.add(next_link)
             page = self.get_json(next_link, operation)
 
     def post_json(self, url, operation, body):

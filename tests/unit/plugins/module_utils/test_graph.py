@@ -551,6 +551,25 @@ def test_request_refuses_foreign_url():
     assert session.sent == []
 
 
+def test_list_all_stops_link_loop():
+    page2 = USERS_URL + "?$skiptoken=a"
+    page3 = USERS_URL + "?$skiptoken=b"
+    session = FakeSession(
+        [
+            ok({"value": [{"id": "1"}], "@odata.nextLink": page2}),
+            ok({"value": [{"id": "2"}], "@odata.nextLink": page3}),
+            ok({"value": [{"id": "3"}], "@odata.nextLink": page2}),
+        ]
+    )
+
+    with pytest.raises(GraphError) as caught:
+        make_client(session).list_all(USERS_URL, "list users")
+
+    assert len(session.sent) == 3
+    assert caught.value.detail == "@odata.nextLink points to a page that was already read"
+    assert caught.value.url == page2
+
+
 def test_list_all_needs_value():
     session = FakeSession([ok({"items": []})])
 
