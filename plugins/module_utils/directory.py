@@ -290,15 +290,21 @@ class Directory(object):
     def settle_sponsors(self, organization_id, sponsor_type, first):
         """Read a sponsor list again until two reads in a row agree, and return the last one.
 
-        ``first`` is a listing that took more than one page. Graph answers each page
-        separately, so a sponsor added or removed by someone else between two pages can make
-        the listing skip a sponsor that was there all along (or show one twice). A single
-        page cannot be torn that way. After ``MAX_SETTLE_READS`` reads that all differ, the
-        result is every sponsor seen in any of them. Removing a sponsor that is gone by then
-        fails with "not found", which apply_plan counts as no change.
+        ``first`` is a listing that took more than one page. Graph returns each page in its
+        own response, so a sponsor added or removed by someone else between two pages can
+        make the listing skip a sponsor that was there all along (or show one twice). A
+        single page cannot be torn that way. Two reads agree when they list the same ids in
+        the same order: a sponsor removed and added back between them usually moves, while
+        the set of ids can be the same for two reads that each skipped a sponsor. After
+        ``MAX_SETTLE_READS`` reads that all differ, the result is every sponsor seen in any
+        of them. Removing a sponsor that is gone by then fails with "not found", which
+        apply_plan counts as no change.
+
+        NOTE: Graph does not document the order of the list. If it puts a sponsor that is
+        removed and added back at its old place, two torn reads can still agree.
         """
         seen = dict((sponsor.id, sponsor) for sponsor in first)
-        previous = set(seen)
+        previous = [sponsor.id for sponsor in first]
         for attempt in range(1, MAX_SETTLE_READS + 1):
             self.client.log(
                 "The %s sponsor list of connected organization %s took %d pages, so another run may have changed it "
@@ -306,7 +312,7 @@ class Directory(object):
                 % (sponsor_type, organization_id, self.sponsor_pages, attempt, MAX_SETTLE_READS)
             )
             listing = self.list_sponsors(organization_id, sponsor_type)
-            ids = set(sponsor.id for sponsor in listing)
+            ids = [sponsor.id for sponsor in listing]
             if ids == previous:
                 return listing
             seen.update((sponsor.id, sponsor) for sponsor in listing)

@@ -89,18 +89,17 @@ def plan_changes(current, requested, state, exclusive=False, allow_no_sponsors=F
     return plan
 
 
-def relies_on_absence(current, requested, state, exclusive=False):
-    """Tell whether a plan would leave a sponsor in place only because ``current`` lacks it.
+def relies_on_absence(current, requested, exclusive=False):
+    """Tell whether a plan would act on a sponsor being absent from ``current``.
 
-    That is so with ``exclusive`` (a sponsor missing from the listing would not be removed)
-    and with ``state='absent'`` when a requested object is not in ``current``. An addition
-    never depends on it: adding a sponsor that is there after all fails with Graph's
-    "already exist" error, which apply_plan counts as no change.
+    That is so with ``exclusive``, where a sponsor missing from the listing would not be
+    removed. It is also so whenever a requested object is not in ``current``. With state
+    present the plan then adds it, which check mode reports as a change, and Graph may
+    accept the addition without an error when the sponsor is there after all. With state
+    absent the plan leaves it in place.
     """
     if exclusive:
         return True
-    if state != "absent":
-        return False
     current_ids = set(sponsor.id for sponsor in current)
     return any(object_id not in current_ids for object_id in requested)
 

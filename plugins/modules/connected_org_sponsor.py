@@ -22,7 +22,8 @@ description:
   - The reads go to Graph as one JSON batch, so a task that gives the organization by object id and changes nothing
     makes one Graph request per page of the sponsor list. Additions and then removals follow in batches of up to 20.
   - A sponsor list of more than one page can be torn when another run changes it between two pages. With
-    O(exclusive=true), or O(state=absent) for a sponsor the list lacks, such a list is read again until two reads agree.
+    O(exclusive=true), or when the task lists a sponsor that the list lacks, such a list is read again until two reads
+    agree.
     See R(Performance, ansible_collections.entra.governance.docsite.performance) for request counts and timings.
 author:
   - Entra Governance collection maintainers (@entra-governance)
@@ -66,6 +67,8 @@ options:
         every other sponsor of that type is removed.
       - The other sponsor type is never touched.
       - Not allowed with O(state=absent).
+      - Exclusive tasks with different lists for the same organization that run at the same time each remove only the
+        sponsors they read, so the organization can end with the sponsors of both lists. Run them one after another.
     type: bool
     default: false
   allow_no_sponsors:
@@ -315,7 +318,7 @@ def make_plan(module, directory, organization, current, requested):
     """
     params = module.params
     state, exclusive = params["state"], params["exclusive"]
-    if directory.sponsor_pages > 1 and relies_on_absence(current, requested, state, exclusive):
+    if directory.sponsor_pages > 1 and relies_on_absence(current, requested, exclusive):
         current = directory.settle_sponsors(organization["id"], params["sponsor_type"], current)
     return plan_changes(current, requested, state, exclusive, params["allow_no_sponsors"])
 

@@ -100,8 +100,8 @@ def environment(tmp_path, collections_path, results_file):
     return env
 
 
-def launch(tmp_path, collections_path, index, arguments):
-    """Write a one-task playbook with these module arguments and start ansible-playbook on it."""
+def launch(tmp_path, collections_path, index, arguments, check=False):
+    """Write a one-task playbook with these module arguments and start ansible-playbook on it, with --check if asked."""
     run_dir = tmp_path / ("run-%02d" % index)
     run_dir.mkdir()
     play = {
@@ -125,6 +125,8 @@ def launch(tmp_path, collections_path, index, arguments):
         "-e",
         json.dumps({"ansible_python_interpreter": sys.executable}),
     ]
+    if check:
+        command.append("--check")
     process = subprocess.Popen(
         command,
         env=environment(tmp_path, collections_path, run_dir / "results.jsonl"),
@@ -136,10 +138,16 @@ def launch(tmp_path, collections_path, index, arguments):
     return Launch(process, run_dir, command)
 
 
-def run_all(tmp_path, collections_path, argument_sets):
-    """Start one run per argument set, wait for all of them, and return the task results in order."""
+def run_all(tmp_path, collections_path, argument_sets, check_runs=()):
+    """Start one run per argument set, wait for all of them, and return the task results in order.
+
+    The runs whose index is in ``check_runs`` run in check mode.
+    """
     started = time.monotonic()
-    launches = [launch(tmp_path, collections_path, index, arguments) for index, arguments in enumerate(argument_sets)]
+    launches = [
+        launch(tmp_path, collections_path, index, arguments, check=index in check_runs)
+        for index, arguments in enumerate(argument_sets)
+    ]
     deadline = started + ALL_RUNS_TIMEOUT
     try:
         for item in launches:
@@ -199,3 +207,26 @@ def test_parallel_adds_and_removes(collections_path, emulator, tmp_path):
     additions = Counter(object_id for result in results for object_id in result["added"])
     assert removals == Counter(to_remove)
     assert additions == Counter(to_add)
+
+
+def test_check_mode_beside_removals(collections_path, emulator, tmp_path):
+    # With one sponsor per page, each removal can make another run's listing skip a sponsor.
+    emulator.configure(page_size=1)
+    start = [seed.ADA] + POOL + [seed.OBRIEN, seed.LI_NA]
+    to_remove, untouched = start[:8], start[8:]
+    emulator.set_sponsors(seed.FABRIKAM, "internal", start)
+    argument_sets = []
+    for index, object_id in enumerate(to_remove):
+        argument_sets.append({"users": [object_id], "state": "absent"})
+        argument_sets.append({"users": [untouched[index % len(untouched)]]})
+    check_runs = set(range(1, len(argument_sets), 2))
+
+    results = run_all(tmp_path, collections_path, argument_sets, check_runs)
+
+    assert sorted(emulator.organization(seed.FABRIKAM)["internalSponsors"]) == sorted(untouched)
+    for index, result in enumerate(results):
+        if index in check_runs:
+            # A real run would add nothing: every sponsor these runs request stays in place.
+            assert (result["changed"], result["added"], result["removed"]) == (False, [], []), index
+        else:
+            assert result["removed"] == argument_sets[index]["users"], index

@@ -610,6 +610,34 @@ def test_settle_reads_until_two_agree(five_sponsors):
     ]
 
 
+def test_settle_sees_removed_and_added_back(graph):
+    # Two torn reads with the same set of ids: ADA is removed during the first read and
+    # added back at the end after it, then GRACE is removed during the second read. Both
+    # reads skip LEGAL, but ADA's new place makes them differ.
+    graph.add_user(KATHERINE, "Katherine Johnson", "katherine@contoso.example")
+    graph.organizations[FABRIKAM]["internal"] = [ADA, GRACE, LEGAL, KATHERINE]
+    graph.full_sponsors = True
+    graph.page_size = 1
+    listing = graph.organizations[FABRIKAM]["internal"]
+    pages_served = []
+    changes = {2: lambda: listing.remove(ADA), 3: lambda: listing.append(ADA), 4: lambda: listing.remove(GRACE)}
+
+    def other_runs():
+        pages_served.append(1)
+        change = changes.get(len(pages_served))
+        if change:
+            change()
+
+    graph.after("GET", "internalSponsors", other_runs)
+    directory = directory_over(graph)
+    first = directory.list_sponsors(FABRIKAM, "internal")
+
+    settled = directory.settle_sponsors(FABRIKAM, "internal", first)
+
+    assert [sponsor.id for sponsor in first] == [ADA, GRACE, KATHERINE]
+    assert [sponsor.id for sponsor in settled] == [LEGAL, KATHERINE, ADA]
+
+
 def test_settle_unchanged_list_reads_once(five_sponsors):
     directory = directory_over(five_sponsors)
     first = directory.list_sponsors(FABRIKAM, "internal")

@@ -266,24 +266,23 @@ def test_torn_listing_exclusive_removes(capsys, fake_graph_client):
     assert fake.sponsors(FABRIKAM) == sorted([LEGAL, LINUS])
 
 
-def test_torn_listing_present_reads_once(capsys, fake_graph_client):
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_torn_listing_present_unchanged(capsys, fake_graph_client, check_mode):
     fake = torn_graph()
 
-    run = run_on(capsys, fake_graph_client, fake, users=[GRACE])
+    run = run_on(capsys, fake_graph_client, fake, users=[GRACE], _ansible_check_mode=check_mode, _ansible_diff=True)
 
-    # GRACE looks missing, so the module adds her, and Graph rejects that because she is a sponsor already.
     assert run.result["changed"] is False
     assert run.result["added"] == []
+    assert run.result["diff"]["before"] == run.result["diff"]["after"]
+    assert run.session.writes() == []
     assert fake.sponsors(FABRIKAM) == sorted([LEGAL, GRACE, LINUS])
-    assert len(sponsor_listings(run.session)) == 2
 
 
-def test_absent_found_reads_once(capsys, fake_graph_client):
-    fake = torn_graph()
+@pytest.mark.parametrize("options", [{"groups": ["Legal"], "state": "absent"}, {"users": [LINUS]}])
+def test_listed_sponsors_found_read_once(capsys, fake_graph_client, options):
+    run = run_on(capsys, fake_graph_client, torn_graph(), **options)
 
-    run = run_on(capsys, fake_graph_client, fake, groups=["Legal"], state="absent")
-
-    assert run.result["removed"] == [LEGAL]
     assert len(sponsor_listings(run.session)) == 2
 
 
