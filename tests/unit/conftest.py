@@ -7,6 +7,7 @@ import os
 
 import pytest
 from ansible.module_utils import _internal as ansible_internal
+from ansible.module_utils.common import warnings as ansible_warnings
 
 # Variables that select credentials, tenants or CA files. A CI job or an execution
 # environment may set any of them, and the code under test reads them.
@@ -30,3 +31,10 @@ def module_side(monkeypatch):
     instead of the module result.
     """
     monkeypatch.setattr(ansible_internal, "is_controller", False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch):
+    """Give each test its own warning list, because ansible-core keeps warnings in a process-wide global."""
+    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
+    monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})

@@ -1,27 +1,14 @@
 # Copyright: Contributors to the entra.governance collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-import collections
 import copy
+import functools
 import json
 
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.entra.governance.plugins.module_utils import common
 from ansible_collections.entra.governance.plugins.modules import connected_org
-from ansible_collections.entra.governance.tests.unit.fake_graph import (
-    GRAPH_URL,
-    LOGIN_URL,
-    FakeGraph,
-    FakeSession,
-    error_response,
-    make_client,
-)
-
-TENANT = "00000000-0000-0000-0000-00000000000a"
-CLIENT = "00000000-0000-0000-0000-00000000000c"
-SECRET = "s3cr3t-value~not-for-output"
+from ansible_collections.entra.governance.tests.unit.fake_graph import FakeGraph, error_response
+from ansible_collections.entra.governance.tests.unit.module_runner import SECRET, run_on_fake_graph
 
 ADA = "0c5c6c5e-2d8a-4c29-9d6e-5a1f8c0b7e11"
 LINUS = "2e7e8e70-4fac-4e4b-9f80-7c3bae2d9033"
@@ -53,37 +40,10 @@ def new_graph():
     return fake
 
 
-@pytest.fixture(autouse=True)
-def fresh_warnings(monkeypatch):
-    """Give each test its own warning list, because ansible-core keeps warnings in a process-wide global."""
-    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
-    monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
-
-
-ModuleRun = collections.namedtuple("ModuleRun", "exit_code result output session")
-
-
 @pytest.fixture
 def run(capsys, monkeypatch):
     """Return a function that runs the module against a FakeGraph with the given options."""
-
-    def run_against(fake, **options):
-        session = FakeSession(handler=fake)
-        monkeypatch.setattr(common.GraphModule, "graph_client", lambda module: make_client(session))
-        args = {
-            "tenant_id": TENANT,
-            "client_id": CLIENT,
-            "client_secret": SECRET,
-            "authority_host": LOGIN_URL,
-            "graph_endpoint": GRAPH_URL,
-        }
-        args.update(options)
-        with patch_module_args(args), pytest.raises(SystemExit) as exited:
-            connected_org.main()
-        output = capsys.readouterr().out
-        return ModuleRun(exited.value.code, json.loads(output), output, session)
-
-    return run_against
+    return functools.partial(run_on_fake_graph, connected_org.main, capsys, monkeypatch)
 
 
 def without_invocation(result):

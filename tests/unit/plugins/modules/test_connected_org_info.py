@@ -1,22 +1,12 @@
 # Copyright: Contributors to the entra.governance collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-import collections
-import json
+import functools
 
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.entra.governance.plugins.module_utils import common
 from ansible_collections.entra.governance.plugins.modules import connected_org_info
-from ansible_collections.entra.governance.tests.unit.fake_graph import (
-    GRAPH_URL,
-    LOGIN_URL,
-    FakeGraph,
-    FakeSession,
-    error_response,
-    make_client,
-)
+from ansible_collections.entra.governance.tests.unit.fake_graph import FakeGraph, error_response
+from ansible_collections.entra.governance.tests.unit.module_runner import run_on_fake_graph
 
 FABRIKAM = "6a4ee7ff-3c6e-4f36-9ab1-0e4c5a7f3c2d"
 WOODGROVE = "7b5ff800-4d7f-4047-8bc2-1f5d6b804d3e"
@@ -50,36 +40,10 @@ def new_graph():
     return fake
 
 
-@pytest.fixture(autouse=True)
-def fresh_warnings(monkeypatch):
-    """Give each test its own warning list, because ansible-core keeps warnings in a process-wide global."""
-    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
-    monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
-
-
-ModuleRun = collections.namedtuple("ModuleRun", "exit_code result session")
-
-
 @pytest.fixture
 def run(capsys, monkeypatch):
     """Return a function that runs the module against a FakeGraph with the given options."""
-
-    def run_against(fake, **options):
-        session = FakeSession(handler=fake)
-        monkeypatch.setattr(common.GraphModule, "graph_client", lambda module: make_client(session))
-        args = {
-            "tenant_id": "00000000-0000-0000-0000-00000000000a",
-            "client_id": "00000000-0000-0000-0000-00000000000c",
-            "client_secret": "s3cr3t-value~not-for-output",
-            "authority_host": LOGIN_URL,
-            "graph_endpoint": GRAPH_URL,
-        }
-        args.update(options)
-        with patch_module_args(args), pytest.raises(SystemExit) as exited:
-            connected_org_info.main()
-        return ModuleRun(exited.value.code, json.loads(capsys.readouterr().out), session)
-
-    return run_against
+    return functools.partial(run_on_fake_graph, connected_org_info.main, capsys, monkeypatch)
 
 
 def test_lists_every_organization(run):

@@ -1,15 +1,13 @@
 # Copyright: Contributors to the entra.governance collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-import collections
 import json
 import types
 
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.entra.governance.plugins.module_utils import auth, common, graph
 from ansible_collections.entra.governance.plugins.modules import connected_org_sponsor
+from ansible_collections.entra.governance.tests.unit import module_runner
 from ansible_collections.entra.governance.tests.unit.fake_graph import (
     GRAPH_URL,
     LOGIN_URL,
@@ -19,10 +17,7 @@ from ansible_collections.entra.governance.tests.unit.fake_graph import (
     make_client,
     make_fake_msal_application,
 )
-
-TENANT = "00000000-0000-0000-0000-00000000000a"
-CLIENT = "00000000-0000-0000-0000-00000000000c"
-SECRET = "s3cr3t-value~not-for-output"
+from ansible_collections.entra.governance.tests.unit.module_runner import CONNECTION, SECRET, TENANT
 
 ADA = "0c5c6c5e-2d8a-4c29-9d6e-5a1f8c0b7e11"
 GRACE = "1d6d7d6f-3e9b-4d3a-8e7f-6b2a9d1c8f22"
@@ -49,35 +44,15 @@ def new_graph():
     return fake
 
 
-@pytest.fixture(autouse=True)
-def fresh_warnings(monkeypatch):
-    """Give each test its own warning list, because ansible-core keeps warnings in a process-wide global."""
-    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
-    monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
-
-
 def module_args(**options):
-    args = {
-        "connected_organization": "Fabrikam",
-        "tenant_id": TENANT,
-        "client_id": CLIENT,
-        "client_secret": SECRET,
-        "authority_host": LOGIN_URL,
-        "graph_endpoint": GRAPH_URL,
-    }
+    args = dict(CONNECTION, connected_organization="Fabrikam")
     args.update(options)
     return args
 
 
-ModuleRun = collections.namedtuple("ModuleRun", "exit_code result output session")
-
-
 def run_module(capsys, args, session=None):
-    """Run the module's main() with these arguments and return its exit code, result and printed JSON."""
-    with patch_module_args(args), pytest.raises(SystemExit) as exited:
-        connected_org_sponsor.main()
-    output = capsys.readouterr().out
-    return ModuleRun(exited.value.code, json.loads(output), output, session)
+    """Run the module's main() with these arguments and return a ModuleRun."""
+    return module_runner.run_module(connected_org_sponsor.main, capsys, args, session)
 
 
 @pytest.fixture

@@ -2,18 +2,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 import base64
-import collections
 import json
 
 import pytest
-from ansible.module_utils import _internal as ansible_internal
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.entra.governance.plugins.modules import graph_auth_info
+from ansible_collections.entra.governance.tests.unit import module_runner
 from ansible_collections.entra.governance.tests.unit.fake_graph import GRAPH_URL, LOGIN_URL
+from ansible_collections.entra.governance.tests.unit.module_runner import CLIENT, TENANT
 
-TENANT = "00000000-0000-0000-0000-00000000000a"
-CLIENT = "00000000-0000-0000-0000-00000000000c"
 ALL_ROLES = ["EntitlementManagement.ReadWrite.All", "Directory.Read.All"]
 
 
@@ -25,22 +21,6 @@ def jwt(**claims):
     base = {"aud": GRAPH_URL, "tid": TENANT, "appid": CLIENT, "exp": 1767268800}
     base.update(claims)
     return "%s.%s.%s" % (encode({"alg": "RS256", "typ": "JWT"}), encode(base), "c2lnbmF0dXJl")
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings(monkeypatch):
-    """Give each test its own warning list, because ansible-core keeps warnings in a process-wide global.
-
-    Once a test has imported controller code (a lookup plugin, for example), ansible-core
-    sends module warnings to the controller's display instead of the module result, so the
-    flag that selects this is reset too.
-    """
-    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
-    monkeypatch.setattr(ansible_warnings, "_global_deprecations", {})
-    monkeypatch.setattr(ansible_internal, "is_controller", False)
-
-
-ModuleRun = collections.namedtuple("ModuleRun", "exit_code result output")
 
 
 def warning_texts(result):
@@ -60,10 +40,7 @@ def run(capsys, monkeypatch):
     def run_module(token, **options):
         args = {"access_token": token, "authority_host": LOGIN_URL, "graph_endpoint": GRAPH_URL}
         args.update(options)
-        with patch_module_args(args), pytest.raises(SystemExit) as exited:
-            graph_auth_info.main()
-        output = capsys.readouterr().out
-        return ModuleRun(exited.value.code, json.loads(output), output)
+        return module_runner.run_module(graph_auth_info.main, capsys, args)
 
     return run_module
 
