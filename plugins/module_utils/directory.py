@@ -505,7 +505,7 @@ class Directory(object):
         return [item for page in self._all_pages(sub, answer) for item in page]
 
     def _all_pages(self, sub, answer):
-        """Yield the item list of each page of a batched collection read."""
+        """Return an iterator over the item list of each page of a batched collection read."""
         first_page = answer.json_object(self.client, sub)
         return self.client.list_pages(sub.relative_url(), sub.operation, first_page=first_page)
 

@@ -44,7 +44,7 @@ def run_command(command):
 
 
 def sign_in(params, environ=None, warn=None):
-    """Sign in with ``params`` and return the access token; raise EntraGovernanceError on failure.
+    """Sign in with ``params`` and return the access token. Raises EntraGovernanceError on failure.
 
     ``warn`` receives the warnings a module would show, such as the one for the Azure CLI.
     """

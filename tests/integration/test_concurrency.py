@@ -101,7 +101,10 @@ def environment(tmp_path, collections_path, results_file):
 
 
 def launch(tmp_path, collections_path, index, arguments, check=False):
-    """Write a one-task playbook with these module arguments and start ansible-playbook on it, with --check if asked."""
+    """Write a one-task playbook with these module arguments and start ansible-playbook on it.
+
+    With ``check``, the run has ``--check``.
+    """
     run_dir = tmp_path / ("run-%02d" % index)
     run_dir.mkdir()
     play = {

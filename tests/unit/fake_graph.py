@@ -230,7 +230,7 @@ class FakeGraph:
     ``patch_status`` (Graph documents 202 for v1.0 and 204 for beta).
     ``fail(method, last_segment, response)`` makes the next matching request get ``response``.
     ``after(method, last_segment, action)`` calls ``action()`` right after each matching
-    request is answered, as another client changing the directory between two requests would.
+    request gets its response, as a client that changes the directory between two requests would.
     """
 
     def __init__(self, page_size=2, full_sponsors=False, patch_status=202):
